@@ -1,0 +1,169 @@
+"""Text analysis shared by indexing and querying: folding, tokens, stems, synonyms.
+
+Everything that turns text into terms lives here, so the index, the query and the browser
+export agree on what a term is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from snowballstemmer.english_stemmer import EnglishStemmer
+
+BUILTIN_SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
+
+# Function words that carry no meaning in a procedure search. Kept short on purpose: words such
+# as "not", "never", "off", "out", "up", "back" and "down" change meaning in support talk
+# ("log out", "charged back") and stay searchable.
+STOPWORDS = frozenset(
+    """a about above after again am an and any are as at be been before being below between both but by
+    can could did do does doing dont during each few for from further had has have having he her here hers
+    herself him himself his how i if in into is it its itself just me more most my myself of on once only or
+    other our ours ourselves own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves im ive id youre hes shes theyre weve wasnt isnt
+    arent didnt doesnt wont cant couldnt shouldnt wouldnt hasnt havent hadnt thats theres whats lets also
+    please hi hello thanks thank may might must shall get got gets getting want wants wanted need needs needed
+    say says said tell told ask asks asked""".split()
+)
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+_stemmer = EnglishStemmer()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: `Muñoz` and `MUNOZ` both become `munoz`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold().translate(_APOSTROPHES)
+
+
+def words(text: str) -> list[str]:
+    """Folded words in order, stop words included (phrases need them)."""
+    tokens = []
+    for token in _TOKEN.findall(_THOUSANDS.sub("", fold(text))):
+        if token.endswith("'s"):
+            token = token[:-2]
+        token = token.replace("'", "")
+        if len(token) > 1 or token.isdigit():
+            tokens.append(token)
+    return tokens
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    if len(word) < 3 or not word.isalpha():
+        return word
+    return _stemmer.stemWord(word)
+
+
+def is_stopword(word: str) -> bool:
+    return word in STOPWORDS
+
+
+def terms(text: str) -> list[str]:
+    """The index terms of a text: stems of its words, stop words removed."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def content_words(text: str) -> Iterator[str]:
+    """Folded words without stop words; the surface vocabulary that typo correction draws on."""
+    return (w for w in words(text) if w not in STOPWORDS)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Terms a matched phrase may also be searched as."""
+
+    terms: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class Thesaurus:
+    """Synonym rules keyed by stemmed phrases (stop words kept, so phrases stay phrases).
+
+    `a, b, c` makes each member expand to the others; `x, y => a, b` expands x and y to a and b
+    only, for customer wording that must not be reached from the formal term.
+    """
+
+    rules: dict[tuple[str, ...], list[Expansion]] = field(default_factory=dict)
+    longest: int = 1
+
+    def add(self, left: Iterable[str], right: Iterable[str]) -> None:
+        expansions = [Expansion(tuple(terms(text)), text) for text in right]
+        for text in left:
+            key = tuple(stem(w) for w in words(text))
+            if not key:
+                continue
+            known = self.rules.setdefault(key, [])
+            for expansion in expansions:
+                if expansion.terms and expansion.terms != _content(key) and expansion not in known:
+                    known.append(expansion)
+            self.longest = max(self.longest, len(key))
+
+    def match(self, stems: list[str], start: int) -> tuple[int, list[Expansion]]:
+        """The longest rule starting at `start`: (length, expansions), or (0, [])."""
+        for length in range(min(self.longest, len(stems) - start), 0, -1):
+            found = self.rules.get(tuple(stems[start : start + length]))
+            if found:
+                return length, found
+        return 0, []
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def _content(key: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t for t in key if t not in STOPWORDS)
+
+
+class SynonymFileError(ValueError):
+    """A line of a synonyms file that cannot be read; carries path and line for the message."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: error: {message}")
+        self.path, self.line = path, line
+
+
+def parse_synonym_lines(lines: Iterable[str], path: Path, thesaurus: Thesaurus) -> None:
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.count("=>") > 1:
+            raise SynonymFileError(path, number, "a rule has at most one '=>'")
+        left, arrow, right = line.partition("=>")
+        members = [m.strip() for m in left.split(",") if m.strip()]
+        targets = [m.strip() for m in right.split(",") if m.strip()] if arrow else members
+        if not members or not targets or (not arrow and len(members) < 2):
+            raise SynonymFileError(path, number, "write 'a, b, c' (same meaning) or 'a, b => c, d' (a and b also search for c and d)")
+        thesaurus.add(members, targets)
+
+
+def load_thesaurus(extra: Path | None = None) -> Thesaurus:
+    """The built-in synonyms plus an editor-maintained file, if given."""
+    thesaurus = Thesaurus()
+    for path in (BUILTIN_SYNONYMS, extra):
+        if path is None:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SynonymFileError(path, 1, f"cannot read synonyms file: {exc}") from exc
+        parse_synonym_lines(text.splitlines(), path, thesaurus)
+    return thesaurus
+
+
+def edit_limit(word: str) -> int:
+    """How many typing mistakes a word of this length may carry and still be recognised."""
+    if len(word) < 4 or word.isdigit():
+        return 0
+    return 1 if len(word) < 7 else 2

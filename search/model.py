@@ -1,0 +1,496 @@
+"""Procedures as data: reading the files, and every check an editor needs to see.
+
+Loading never raises on bad content. Each file yields a `Procedure` (or None when it is
+unusable) plus the list of `Problem`s found, so one broken file never hides the others.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REQUIRED_FIELDS = ("title", "tags")
+STRING_FIELDS = ("title", "summary", "owner")
+ALTERNATES_HEADING = re.compile(r"^##\s+alternat(?:e|ive)\s+methods?\s*#*\s*$", re.IGNORECASE)
+STEPS_HEADING = re.compile(r"^##\s+steps\s*#*\s*$", re.IGNORECASE)
+FENCE = re.compile(r"^\s*(```|~~~)")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of `kb check`, printed as `path:line: severity: message`."""
+
+    path: str
+    line: int
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def tag_key(text: str) -> str:
+    """The matching key of a tag or tag-like query: case and spacing around words and colon ignored."""
+    if ":" in text:
+        category, _, subject = text.partition(":")
+        category, subject = _squash(category).casefold(), _squash(subject).casefold()
+        return f"{category}:{subject}" if subject else category
+    return _squash(text).casefold()
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A keyword tag: `Category: Subject` or a bare `Category`."""
+
+    category: str
+    subject: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Tag:
+        category, _, subject = text.partition(":")
+        return cls(_squash(category), _squash(subject))
+
+    @property
+    def label(self) -> str:
+        return f"{self.category}: {self.subject}" if self.subject else self.category
+
+    @property
+    def key(self) -> str:
+        return tag_key(self.label)
+
+    @property
+    def category_key(self) -> str:
+        return self.category.casefold()
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.label)
+
+
+def slugify(text: str) -> str:
+    """A URL- and file-name-safe form: lowercase ASCII words joined by hyphens."""
+    from .analysis import fold
+
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "untitled"
+
+
+@dataclass(frozen=True)
+class AlternateMethod:
+    title: str
+    text: str
+    line: int
+
+
+@dataclass
+class Procedure:
+    """One procedure file, parsed. `path` is relative to the procedures folder, with `/`."""
+
+    path: str
+    title: str
+    tags: list[Tag]
+    keywords: list[str] = field(default_factory=list)
+    summary: str = ""
+    owner: str = ""
+    reviewed: _dt.date | None = None
+    body: str = ""
+    main_text: str = ""  # the body as plain text, without the alternate methods
+    alternates: list[AlternateMethod] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def area(self) -> str:
+        """The sub-folder the procedure lives in ('' at the top level)."""
+        return self.path.rpartition("/")[0]
+
+
+@dataclass
+class LoadResult:
+    procedures: list[Procedure]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as text, so `reviewed` can be checked with a clear message."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def find_procedure_files(root: Path) -> list[Path]:
+    """Every `*.md` file under root, sorted; hidden folders and files are skipped."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / name for name in sorted(filenames) if name.endswith(".md") and not name.startswith("."))
+    return found
+
+
+def relative_path(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+class _FileChecker:
+    """Collects the problems of one file while it is parsed."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def error(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, "error", message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.path, line, "warning", message))
+
+
+def _decode(data: bytes, check: _FileChecker) -> str | None:
+    if b"\x00" in data:
+        check.error(data[: data.index(b"\x00")].count(b"\n") + 1, "binary file (contains NUL bytes), not a Markdown procedure")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        check.error(line, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it with UTF-8 encoding")
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split_front_matter(text: str, check: _FileChecker) -> tuple[str, str, int] | None:
+    """Returns (yaml text, body, line number of the body's first line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        check.error(1, "missing front matter: the file must start with a line '---', then title and tags, then '---'")
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    check.error(1, "front matter is not closed: add a line '---' after the last field")
+    return None
+
+
+def _parse_yaml(source: str, check: _FileChecker) -> tuple[dict[str, Any], dict[str, yaml.Node]] | None:
+    """Parses the front matter, keeping each key's node for line numbers."""
+    loader = _Loader(source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            check.error(2, "front matter is empty: add at least title and tags")
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            check.error(node.start_mark.line + 2, "front matter must be 'field: value' lines")
+            return None
+        nodes: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in nodes:
+                check.error(key_node.start_mark.line + 2, f"field '{key}' is given twice")
+            nodes[key] = value_node
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 2
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        hint = " (a value with ': ' in it needs quotes)" if "mapping values" in str(reason) else ""
+        check.error(line, f"front matter is not valid YAML: {reason}{hint}")
+        return None
+    finally:
+        loader.dispose()
+    return {str(k): v for k, v in data.items()}, nodes
+
+
+def _line(nodes: dict[str, yaml.Node], key: str) -> int:
+    node = nodes.get(key)
+    return node.start_mark.line + 2 if node is not None else 1
+
+
+def _check_string(data: dict[str, Any], nodes: dict[str, yaml.Node], key: str, check: _FileChecker) -> str:
+    value = data.get(key)
+    if value is None:
+        if key in REQUIRED_FIELDS:
+            check.error(_line(nodes, key), f"missing required field '{key}'")
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        check.error(_line(nodes, key), f"'{key}' must be text, not {_type_name(value)}")
+        return ""
+    text = _squash(str(value))
+    if not text and key in REQUIRED_FIELDS:
+        check.error(_line(nodes, key), f"'{key}' is empty")
+    return text
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def _check_tags(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> tuple[list[Tag], dict[str, int]]:
+    value = data.get("tags")
+    line = _line(nodes, "tags")
+    if value is None:
+        check.error(line, "missing required field 'tags' (a list such as - \"Complaint: Late Shipment\")")
+        return [], {}
+    if isinstance(value, str):
+        value, item_nodes = [value], [nodes["tags"]]
+    elif isinstance(value, list):
+        item_nodes = list(nodes["tags"].value)
+    else:
+        check.error(line, f"'tags' must be a list of tags, not {_type_name(value)}")
+        return [], {}
+    if not value:
+        check.error(line, "'tags' is empty: give at least one tag")
+    tags: list[Tag] = []
+    tag_lines: dict[str, int] = {}
+    for item, node in zip(value, item_nodes, strict=True):
+        item_line = node.start_mark.line + 2
+        if isinstance(item, dict) and len(item) == 1:
+            category, subject = next(iter(item.items()))
+            item = f"{category}: {subject}"
+            check.error(item_line, f'tag {item} must be in quotes: - "{item}"')
+        elif not isinstance(item, str):
+            check.error(item_line, f"a tag must be text, not {_type_name(item)}")
+            continue
+        problem = tag_problem(item)
+        if problem:
+            check.error(item_line, problem)
+            continue
+        tag = Tag.parse(item)
+        if tag.key in tag_lines:
+            check.warning(item_line, f"tag '{tag.label}' is listed twice")
+            continue
+        tags.append(tag)
+        tag_lines[tag.key] = item_line
+    return tags, tag_lines
+
+
+def tag_problem(text: str) -> str | None:
+    """Why a tag string is malformed, or None when it is fine."""
+    if not text.strip():
+        return "empty tag"
+    if text.count(":") > 1:
+        return f"tag '{text}' has more than one colon; use 'Category: Subject'"
+    if ":" in text:
+        category, _, subject = text.partition(":")
+        if not category.strip():
+            return f"tag '{text}' has nothing before the colon; use 'Category: Subject'"
+        if not subject.strip():
+            return f"tag '{text}' has nothing after the colon; write '{category.strip()}' or 'Category: Subject'"
+    return None
+
+
+def _check_keywords(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> list[str]:
+    value = data.get("keywords")
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [_squash(part) for part in value.split(",") if part.strip()]
+    if not isinstance(value, list):
+        check.error(_line(nodes, "keywords"), f"'keywords' must be a list of phrases, not {_type_name(value)}")
+        return []
+    keywords = []
+    for item, node in zip(value, nodes["keywords"].value, strict=True):
+        if isinstance(item, str | int | float) and not isinstance(item, bool):
+            keywords.append(_squash(str(item)))
+        else:
+            check.error(node.start_mark.line + 2, f"a keyword must be text, not {_type_name(item)}")
+    return [k for k in keywords if k]
+
+
+def _check_reviewed(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> _dt.date | None:
+    value = data.get("reviewed")
+    if value is None:
+        return None
+    line = _line(nodes, "reviewed")
+    text = str(value).strip()
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError
+        reviewed = _dt.date.fromisoformat(text)
+    except ValueError:
+        check.error(line, f"'reviewed' must be a date written YYYY-MM-DD, got '{text}'")
+        return None
+    if reviewed > _dt.date.today():
+        check.warning(line, f"'reviewed' date {text} is in the future")
+    return reviewed
+
+
+def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, list[AlternateMethod]]:
+    """Splits the body into the main text and the `### ` alternates under `## Alternate methods`."""
+    main: list[str] = []
+    alternates: list[tuple[str, int, list[str]]] = []
+    in_alternates = in_fence = has_steps = False
+    alternates_line = 0
+    for offset, line in enumerate(body.split("\n")):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        if not in_fence and line.startswith("## "):
+            in_alternates = bool(ALTERNATES_HEADING.match(line))
+            has_steps = has_steps or bool(STEPS_HEADING.match(line))
+            if in_alternates:
+                alternates_line = first_line + offset
+                continue
+        if in_alternates:
+            if not in_fence and line.startswith("### "):
+                alternates.append((line[4:].strip().strip("#").strip(), first_line + offset, []))
+            elif alternates:
+                alternates[-1][2].append(line)
+            elif line.strip():
+                main.append(line)
+        else:
+            main.append(line)
+    if not has_steps:
+        check.warning(first_line, "no '## Steps' section: reps look for the steps under that heading")
+    if alternates_line and not alternates:
+        check.warning(alternates_line, "'## Alternate methods' has no '### ' method headings under it")
+    methods = []
+    for title, line, lines in alternates:
+        if not title:
+            check.warning(line, "an alternate method needs a title after '### '")
+        text = markdown_to_text("\n".join(lines))
+        if not text:
+            check.warning(line, f"alternate method '{title}' has no text")
+        methods.append(AlternateMethod(title, text, line))
+    return markdown_to_text("\n".join(main)), methods
+
+
+_MARKDOWN_NOISE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links
+    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.MULTILINE), ""),  # headings, quotes, lists
+    (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),  # fences
+    (re.compile(r"(\*\*|__|`)"), ""),  # emphasis, code spans
+    (re.compile(r"^\s*\|?[-:| ]+\|?\s*$", re.MULTILINE), ""),  # table rules
+]
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of Markdown, good enough for indexing and snippets."""
+    text = markdown
+    for pattern, replacement in _MARKDOWN_NOISE:
+        text = pattern.sub(replacement, text)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Problem]]:
+    """Parses one file's bytes; never raises on bad content."""
+    check = _FileChecker(path)
+    text = _decode(data, check)
+    split = _split_front_matter(text, check) if text is not None else None
+    parsed = _parse_yaml(split[0], check) if split else None
+    if split is None or parsed is None:
+        return None, check.problems
+    _, body, body_line = split
+    values, nodes = parsed
+    title = _check_string(values, nodes, "title", check)
+    tags, tag_lines = _check_tags(values, nodes, check)
+    summary = _check_string(values, nodes, "summary", check)
+    owner = _check_string(values, nodes, "owner", check)
+    keywords = _check_keywords(values, nodes, check)
+    reviewed = _check_reviewed(values, nodes, check)
+    main_text, alternates = _parse_body(body, body_line, check)
+    known = {"title", "tags", "keywords", "summary", "owner", "reviewed"}
+    field_lines = {key: _line(nodes, key) for key in nodes} | {f"tag:{key}": line for key, line in tag_lines.items()}
+    procedure = Procedure(
+        path=path,
+        title=title or Path(path).stem.replace("-", " ").capitalize(),
+        tags=tags,
+        keywords=keywords,
+        summary=summary,
+        owner=owner,
+        reviewed=reviewed,
+        body=body,
+        main_text=main_text,
+        alternates=alternates,
+        extra={k: v for k, v in values.items() if k not in known},
+        content_hash=content_hash(data),
+        field_lines=field_lines,
+    )
+    return procedure, check.problems
+
+
+def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:
+    rel = relative_path(path, root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(rel, 1, "error", f"cannot read file: {exc.strerror or exc}")]
+    return parse_procedure(data, rel)
+
+
+def load_procedures(root: Path) -> LoadResult:
+    """Loads and checks every procedure under root, then the checks that span files."""
+    procedures: list[Procedure] = []
+    problems: list[Problem] = []
+    for path in find_procedure_files(root):
+        procedure, found = load_file(path, root)
+        problems.extend(found)
+        if procedure is not None:
+            procedures.append(procedure)
+    problems.extend(cross_file_problems(procedures))
+    problems.sort(key=lambda p: (p.path, p.line, p.severity, p.message))
+    return LoadResult(procedures, problems)
+
+
+def cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
+    """Duplicate titles and one tag spelled several ways across the knowledge base."""
+    problems: list[Problem] = []
+    by_title: dict[str, list[Procedure]] = defaultdict(list)
+    for procedure in procedures:
+        if procedure.field_lines.get("title"):
+            by_title[procedure.title.casefold()].append(procedure)
+    for same in by_title.values():
+        for duplicate in same[1:]:
+            problems.append(
+                Problem(duplicate.path, duplicate.field_lines["title"], "error", f"title '{duplicate.title}' is also used by {same[0].path}; titles must be unique")
+            )
+    spellings: dict[str, dict[str, list[Procedure]]] = defaultdict(lambda: defaultdict(list))
+    for procedure in procedures:
+        for tag in procedure.tags:
+            spellings[tag.key][tag.label].append(procedure)
+    for key, labels in spellings.items():
+        if len(labels) < 2:
+            continue
+        # The spelling most files use is the reference; ties go to the alphabetically first.
+        preferred = sorted(labels, key=lambda label: (-len(labels[label]), label))[0]
+        for label, users in labels.items():
+            if label == preferred:
+                continue
+            for procedure in users:
+                problems.append(
+                    Problem(
+                        procedure.path,
+                        procedure.field_lines.get(f"tag:{key}", 1),
+                        "error",
+                        f"tag '{label}' is spelled '{preferred}' in {len(labels[preferred])} other file(s); use one spelling",
+                    )
+                )
+    return problems
