@@ -64,6 +64,30 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+_DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1$")
+
+
+@lru_cache(maxsize=65536)
+def base_form(word: str) -> str:
+    """A light, inflection-only normal form for synonym matching.
+
+    The Snowball stem is too eager for this: it maps both `customer` and `customs` to `custom`.
+    Here only plurals, `-ed`, `-ing` and a final `e` or doubled consonant go, so `charged`,
+    `charges` and `charge` meet, and so do `cancelled` and `cancel`.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    for suffix, replacement in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return base_form(word[: -len(suffix)] + replacement) if replacement != "y" else word[: -len(suffix)] + "y"
+    for suffix in ("ing", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
+            word = word[: -len(suffix)]
+            break
+    word = word[:-1] if word.endswith("e") and len(word) > 3 else word
+    return _DOUBLED.sub(r"\1", word)
+
+
 def is_stopword(word: str) -> bool:
     return word in STOPWORDS
 
@@ -88,7 +112,7 @@ class Expansion:
 
 @dataclass
 class Thesaurus:
-    """Synonym rules keyed by stemmed phrases (stop words kept, so phrases stay phrases).
+    """Synonym rules keyed by phrases of `base_form`s (stop words kept, so phrases stay phrases).
 
     `a, b, c` makes each member expand to the others; `x, y => a, b` expands x and y to a and b
     only, for customer wording that must not be reached from the formal term.
@@ -100,7 +124,7 @@ class Thesaurus:
     def add(self, left: Iterable[str], right: Iterable[str]) -> None:
         expansions = [Expansion(tuple(terms(text)), text) for text in right]
         for text in left:
-            key = tuple(stem(w) for w in words(text))
+            key = tuple(base_form(w) for w in words(text))
             if not key:
                 continue
             known = self.rules.setdefault(key, [])
@@ -109,10 +133,10 @@ class Thesaurus:
                     known.append(expansion)
             self.longest = max(self.longest, len(key))
 
-    def match(self, stems: list[str], start: int) -> tuple[int, list[Expansion]]:
-        """The longest rule starting at `start`: (length, expansions), or (0, [])."""
-        for length in range(min(self.longest, len(stems) - start), 0, -1):
-            found = self.rules.get(tuple(stems[start : start + length]))
+    def match(self, bases: list[str], start: int) -> tuple[int, list[Expansion]]:
+        """The longest rule starting at `start` of a list of `base_form`s: (length, expansions), or (0, [])."""
+        for length in range(min(self.longest, len(bases) - start), 0, -1):
+            found = self.rules.get(tuple(bases[start : start + length]))
             if found:
                 return length, found
         return 0, []
@@ -122,7 +146,7 @@ class Thesaurus:
 
 
 def _content(key: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(t for t in key if t not in STOPWORDS)
+    return tuple(stem(t) for t in key if t not in STOPWORDS)
 
 
 class SynonymFileError(ValueError):
@@ -160,6 +184,23 @@ def load_thesaurus(extra: Path | None = None) -> Thesaurus:
             raise SynonymFileError(path, 1, f"cannot read synonyms file: {exc}") from exc
         parse_synonym_lines(text.splitlines(), path, thesaurus)
     return thesaurus
+
+
+COMMON_WORD_MIN_COUNT = 100
+
+
+def common_english_words() -> list[str]:
+    """Everyday English words (pyspellchecker's frequency list), so real words are not 'corrected'.
+
+    Slow (a 650 kB download-free resource is parsed); callers cache the result on disk.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    with gzip.open(files("spellchecker").joinpath("resources/en.json.gz").open("rb")) as handle:
+        counts = json.load(handle)
+    return sorted(w for w, n in counts.items() if n >= COMMON_WORD_MIN_COUNT and len(w) > 2 and w.isascii() and w.isalpha())
 
 
 def edit_limit(word: str) -> int:

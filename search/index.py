@@ -7,6 +7,8 @@ Layout of an index folder (outside the procedures folder, see `default_index_dir
   touch changed files. Written after each commit; if a kill lands between the two, the next
   refresh redoes those files, which is harmless because documents are keyed by path.
 - `vocab.json`: surface words and document frequencies, for typo correction and prefixes.
+- `english.txt`: everyday English words, so that a real word absent from the procedures is not
+  "corrected" into a procedure word.
 - `kb.lock`: an fcntl lock that serialises writers; it dies with its process.
 """
 
@@ -27,10 +29,9 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.scoring import BM25F
 from whoosh.writing import CLEAR
 
-from .analysis import content_words, terms
+from .analysis import common_english_words, content_words, terms
 
 FORMAT = 3
 INDEX_NAME = "kb"
@@ -132,13 +133,17 @@ def document_fields(procedure: Any) -> dict[str, Any]:
     }
 
 
-def _atomic_write_json(path: Path, data: Any) -> None:
+def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, separators=(",", ":"))
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def _atomic_write_json(path: Path, data: Any) -> None:
+    _atomic_write_text(path, json.dumps(data, separators=(",", ":")))
 
 
 class SearchIndex:
@@ -149,7 +154,9 @@ class SearchIndex:
         self.dir = index_dir or default_index_dir(procedures_root)
         self.state_path = self.dir / "state.json"
         self.vocab_path = self.dir / "vocab.json"
+        self.english_path = self.dir / "english.txt"
         self._vocab: dict[str, int] | None = None
+        self._english: frozenset[str] | None = None
 
     # ---- state -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, FileState] | None:
@@ -274,6 +281,8 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
+            if not self.english_path.exists():
+                _atomic_write_text(self.english_path, "\n".join(common_english_words()))
             if todo or deleted or full:
                 self._write_vocab(ix)
                 _atomic_write_json(self.state_path, {"format": FORMAT, "root": str(self.root.resolve()), "files": {p: [s.hash, s.mtime_ns, s.size] for p, s in state.items()}})
@@ -308,11 +317,19 @@ class SearchIndex:
                 self._vocab = {}
         return self._vocab
 
+    def english_words(self) -> frozenset[str]:
+        if self._english is None:
+            try:
+                self._english = frozenset(self.english_path.read_text(encoding="utf-8").split())
+            except OSError:
+                self._english = frozenset()
+        return self._english
+
     def open(self) -> IndexReader:
         for attempt in range(3):
             try:
                 ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
-                return IndexReader(ix.searcher(weighting=BM25F()), self)
+                return IndexReader(ix.searcher(), self)
             except (OSError, whoosh_index.EmptyIndexError) as exc:
                 # A writer may have replaced the files between reading the TOC and the segments.
                 if attempt == 2:
@@ -347,16 +364,22 @@ class IndexReader:
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return self._searcher.doc_frequency(fieldname, term)
 
-    def scored_postings(self, fieldname: str, term: str) -> list[tuple[int, float]]:
-        """(document number, BM25F score) for every live document containing the term."""
+    def postings(self, fieldname: str, term: str) -> list[tuple[int, float, int]]:
+        """(document number, term frequency, field length) for every live document with the term."""
         if not self.has_term(fieldname, term):
             return []
-        matcher = self._searcher.postings(fieldname, term)
+        reader = self._searcher.reader()
+        matcher = reader.postings(fieldname, term)
+        length = reader.doc_field_length
         found = []
         while matcher.is_active():
-            found.append((matcher.id(), matcher.score()))
+            docnum = matcher.id()
+            found.append((docnum, matcher.weight(), length(docnum, fieldname, 1)))
             matcher.next()
         return found
+
+    def average_length(self, fieldname: str) -> float:
+        return self._searcher.avg_field_length(fieldname, 1.0) or 1.0
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:
         """Document numbers whose keyword field `tagkey` or `category` holds the value."""

@@ -10,6 +10,7 @@ single word often.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +18,16 @@ from typing import Any
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from .analysis import Thesaurus, edit_limit, is_stopword, stem, terms, words
+from .analysis import Thesaurus, base_form, edit_limit, is_stopword, stem, terms, words
 from .index import SEARCH_FIELDS, IndexReader, SearchIndex
 from .model import tag_key
 
+# BM25F (Robertson & Zaragoza): term frequencies are length-normalised per field, weighted, summed
+# across fields and only then saturated, so a word repeated in title, tags and body is not
+# counted three times over.
 FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
+FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
+K1 = 1.2
 SYNONYM_WEIGHT = 0.6
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.75
@@ -30,6 +36,7 @@ MAX_TYPO_CANDIDATES = 3
 MAX_PREFIX_CANDIDATES = 5
 COVERAGE_FLOOR = 0.25  # a procedure matching few of the concepts keeps this share of its score
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
+TIE_WINDOW = 20
 
 
 @dataclass(frozen=True)
@@ -111,12 +118,16 @@ class QueryEngine:
     def _known(self, reader: IndexReader, term: str) -> bool:
         return any(reader.has_term(name, term) for name in SEARCH_FIELDS)
 
-    def _repairs(self, reader: IndexReader, word: str) -> list[Alternative]:
-        """Typo corrections and completions for a word the collection does not contain."""
+    def _repairs(self, word: str) -> list[Alternative]:
+        """Typo corrections and completions for a word the collection does not contain.
+
+        Real English words are left alone ('talk' is not a typo of 'task'), but may still be
+        the start of a longer collection word, as reps type fragments.
+        """
         vocabulary = self.index.vocabulary()
         repairs: list[Alternative] = []
         limit = edit_limit(word)
-        if limit:
+        if limit and word not in self.index.english_words():
             found = extract(word, list(vocabulary), scorer=OSA.distance, score_cutoff=limit, limit=50)
             if found:
                 best = min(distance for _, distance, _ in found)
@@ -131,29 +142,29 @@ class QueryEngine:
 
     def _concepts(self, reader: IndexReader, query_words: list[str], parsed: ParsedQuery) -> list[Concept]:
         stems = [stem(w) for w in query_words]
+        bases = [base_form(w) for w in query_words]
         repairs: dict[int, list[Alternative]] = {}
         for position, word in enumerate(query_words):
-            if is_stopword(word) or self._known(reader, stems[position]) or (stems[position],) in self.thesaurus.rules:
+            if is_stopword(word) or self._known(reader, stems[position]) or (bases[position],) in self.thesaurus.rules:
                 continue
-            found = self._repairs(reader, word)
+            found = self._repairs(word)
             if found:
                 repairs[position] = found
                 typo = next((alt for alt in found if alt.kind == "typo"), None)
                 if typo:
                     parsed.corrections[word] = typo.text
-                    stems[position] = typo.terms[0]  # so a corrected word still meets its synonyms
+                    bases[position] = base_form(typo.text)  # so a corrected word still meets its synonyms
         concepts: list[Concept] = []
         position = 0
-        while position < len(stems):
-            length, expansions = self.thesaurus.match(stems, position)
+        while position < len(query_words):
+            length, expansions = self.thesaurus.match(bases, position)
             span = range(position, position + max(length, 1))
             content = [i for i in span if not is_stopword(query_words[i])]
             alternatives: list[Alternative] = []
             own_terms = tuple(stems[i] for i in content)
             if own_terms:
                 alternatives.append(Alternative(own_terms, 1.0, "word", " ".join(query_words[i] for i in content)))
-            for expansion in expansions:
-                alternatives.append(Alternative(expansion.terms, SYNONYM_WEIGHT, "synonym", expansion.text))
+            alternatives.extend(Alternative(e.terms, SYNONYM_WEIGHT, "synonym", e.text) for e in expansions)
             if len(span) == 1:
                 alternatives.extend(repairs.get(position, []))
             if alternatives and (own_terms or length):
@@ -164,45 +175,7 @@ class QueryEngine:
     # ---- scoring -------------------------------------------------------------------------
     def _search(self, reader: IndexReader, query: str, limit: int, tag: str | None) -> Response:
         parsed = self.parse(reader, query)
-        term_cache: dict[str, dict[int, tuple[float, frozenset[str]]]] = {}
-
-        def term_scores(term: str) -> dict[int, tuple[float, frozenset[str]]]:
-            if term not in term_cache:
-                scores: dict[int, float] = defaultdict(float)
-                fields: dict[int, set[str]] = defaultdict(set)
-                for name in SEARCH_FIELDS:
-                    for docnum, score in reader.scored_postings(name, term):
-                        scores[docnum] += FIELD_WEIGHTS[name] * score
-                        fields[docnum].add(name)
-                term_cache[term] = {d: (s, frozenset(fields[d])) for d, s in scores.items()}
-            return term_cache[term]
-
-        totals: dict[int, float] = defaultdict(float)
-        satisfied: dict[int, int] = defaultdict(int)
-        matched_fields: dict[int, set[str]] = defaultdict(set)
-        matched_terms: dict[int, set[str]] = defaultdict(set)
-        for concept in parsed.concepts:
-            best: dict[int, tuple[float, Alternative]] = {}
-            for alternative in concept.alternatives:
-                per_term = [term_scores(t) for t in alternative.terms]
-                docs = set().union(*per_term)
-                for docnum in docs:
-                    score = alternative.weight * sum(p[docnum][0] for p in per_term if docnum in p) / len(per_term)
-                    if score > best.get(docnum, (0.0, None))[0]:
-                        best[docnum] = (score, alternative)
-            for docnum, (score, alternative) in best.items():
-                totals[docnum] += score
-                satisfied[docnum] += 1
-                for term in alternative.terms:
-                    entry = term_scores(term).get(docnum)
-                    if entry:
-                        matched_fields[docnum].update(entry[1])
-                        matched_terms[docnum].add(term)
-        concept_count = max(len(parsed.concepts), 1)
-        scored = {
-            docnum: total * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * (satisfied[docnum] / concept_count) ** 2)
-            for docnum, total in totals.items()
-        }
+        scored, matched_fields, matched_terms = score_concepts(reader, parsed.concepts)
         tiers: dict[int, int] = {}
         if parsed.category_key:
             tiers.update(dict.fromkeys(reader.documents_with("category", parsed.category_key), TIER_CATEGORY))
@@ -212,10 +185,13 @@ class QueryEngine:
         if tag:
             allowed = set(reader.documents_with("tagkey", tag_key(tag))) | set(reader.documents_with("category", tag_key(tag)))
             candidates &= allowed
-        ordered = sorted(candidates, key=lambda d: (-tiers.get(d, TIER_TEXT), -scored.get(d, 0.0), reader.stored(d)["title"]))
+        ranked = sorted(candidates, key=lambda d: (-tiers.get(d, TIER_TEXT), -round(scored.get(d, 0.0), 6)))
+        # Equal scores are ordered by path, as in the browser; only the head needs stored fields.
+        head = {d: reader.stored(d) for d in ranked[: limit + TIE_WINDOW]}
+        ordered = sorted(head, key=lambda d: (-tiers.get(d, TIER_TEXT), -round(scored.get(d, 0.0), 6), head[d]["path"]))
         results = []
-        for docnum in ordered[: max(limit, 0)]:
-            stored = reader.stored(docnum)
+        for docnum in ordered[:limit]:
+            stored = head[docnum]
             result = Result(
                 path=stored["path"],
                 title=stored["title"],
@@ -251,6 +227,64 @@ class QueryEngine:
                 suggestion.append(best[0])
                 changed = True
         return " ".join(suggestion) if changed else None
+
+
+def term_frequencies(reader: IndexReader, term: str) -> dict[int, tuple[float, frozenset[str]]]:
+    """BM25F's pseudo term frequency of one term in every procedure containing it, with the fields.
+
+    Each field's frequency is normalised by the field's length and weighted; saturation and idf
+    are applied later, per concept.
+    """
+    weighted: dict[int, float] = defaultdict(float)
+    fields: dict[int, set[str]] = defaultdict(set)
+    for name in SEARCH_FIELDS:
+        postings = reader.postings(name, term)
+        if not postings:
+            continue
+        weight, b, average = FIELD_WEIGHTS[name], FIELD_B[name], reader.average_length(name)
+        for docnum, frequency, length in postings:
+            weighted[docnum] += weight * frequency / (1 - b + b * length / average)
+            fields[docnum].add(name)
+    return {d: (tf, frozenset(fields[d])) for d, tf in weighted.items()}
+
+
+def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[int, float], dict[int, set[str]], dict[int, set[str]]]:
+    """Scores every procedure matching any concept: (scores, matched fields, matched terms).
+
+    A concept is scored as one pseudo-term: the weighted frequencies of its alternatives are
+    summed, and one idf is taken over the procedures that contain any of them. Otherwise a rare
+    synonym would outweigh the common word the rep actually typed.
+    """
+    cache: dict[str, dict[int, tuple[float, frozenset[str]]]] = {}
+
+    def frequencies(term: str) -> dict[int, tuple[float, frozenset[str]]]:
+        if term not in cache:
+            cache[term] = term_frequencies(reader, term)
+        return cache[term]
+
+    totals: dict[int, float] = defaultdict(float)
+    satisfied: dict[int, int] = defaultdict(int)
+    matched_fields: dict[int, set[str]] = defaultdict(set)
+    matched_terms: dict[int, set[str]] = defaultdict(set)
+    for concept in concepts:
+        concept_tf: dict[int, float] = defaultdict(float)
+        for alternative in concept.alternatives:
+            per_term = [frequencies(t) for t in alternative.terms]
+            # Every word of a multi-word alternative must be present; the rarest one counts.
+            docs = set(per_term[0]).intersection(*per_term[1:])
+            for docnum in docs:
+                concept_tf[docnum] += alternative.weight * min(p[docnum][0] for p in per_term)
+                for term, postings in zip(alternative.terms, per_term, strict=True):
+                    matched_fields[docnum].update(postings[docnum][1])
+                    matched_terms[docnum].add(term)
+        documents = len(concept_tf)
+        idf = math.log(1 + (reader.doc_count - documents + 0.5) / (documents + 0.5))
+        for docnum, tf in concept_tf.items():
+            totals[docnum] += idf * tf * (K1 + 1) / (K1 + tf)
+            satisfied[docnum] += 1
+    share = max(len(concepts), 1)
+    scores = {d: total * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * (satisfied[d] / share) ** 2) for d, total in totals.items()}
+    return scores, matched_fields, matched_terms
 
 
 def describe_match(result: Result, fields: set[str], exact_tag: bool) -> list[str]:
