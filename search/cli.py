@@ -438,14 +438,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
-    except Exception as exc:  # last resort: the message, never a traceback
+    except Exception as exc:  # last resort: a message, never a traceback (KB_DEBUG=1 shows it)
         from .analysis import SynonymFileError
         from .index import IndexError_
 
+        if os.environ.get("KB_DEBUG"):
+            raise
         if isinstance(exc, SynonymFileError | IndexError_ | OSError):
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
-        raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set KB_DEBUG=1 for details)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -3,9 +3,7 @@
 A query becomes a list of *concepts*: each content word, or a phrase the thesaurus knows. A
 concept can be satisfied by any of its alternatives (the word itself, its synonyms, its typo
 corrections, or completions of a fragment), each with a weight below 1 when it is not the word
-typed. A procedure scores the best alternative of each concept, and the total is scaled by the
-share of concepts it satisfies, so one that answers the whole question beats one that repeats a
-single word often.
+typed. Each concept is scored like one BM25F term over all its alternatives.
 """
 
 from __future__ import annotations
@@ -28,13 +26,12 @@ from .model import tag_key
 FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
 FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
 K1 = 1.2
-SYNONYM_WEIGHT = 0.6
+SYNONYM_WEIGHT = 0.8
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
 PREFIX_WEIGHT = 0.75
 MAX_QUERY_WORDS = 48
 MAX_TYPO_CANDIDATES = 3
 MAX_PREFIX_CANDIDATES = 5
-COVERAGE_FLOOR = 0.25  # a procedure matching few of the concepts keeps this share of its score
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
 TIE_WINDOW = 20
 
@@ -144,6 +141,7 @@ class QueryEngine:
         stems = [stem(w) for w in query_words]
         bases = [base_form(w) for w in query_words]
         repairs: dict[int, list[Alternative]] = {}
+        own_weight = [1.0] * len(query_words)
         for position, word in enumerate(query_words):
             if is_stopword(word) or self._known(reader, stems[position]) or (bases[position],) in self.thesaurus.rules:
                 continue
@@ -153,7 +151,9 @@ class QueryEngine:
                 typo = next((alt for alt in found if alt.kind == "typo"), None)
                 if typo:
                     parsed.corrections[word] = typo.text
-                    bases[position] = base_form(typo.text)  # so a corrected word still meets its synonyms
+                    # The best correction stands in for the word in phrases and synonyms.
+                    bases[position], stems[position] = base_form(typo.text), typo.terms[0]
+                    own_weight[position] = typo.weight
         concepts: list[Concept] = []
         position = 0
         while position < len(query_words):
@@ -163,10 +163,11 @@ class QueryEngine:
             alternatives: list[Alternative] = []
             own_terms = tuple(stems[i] for i in content)
             if own_terms:
-                alternatives.append(Alternative(own_terms, 1.0, "word", " ".join(query_words[i] for i in content)))
+                weight = min((own_weight[i] for i in content), default=1.0)
+                alternatives.append(Alternative(own_terms, weight, "word", " ".join(query_words[i] for i in content)))
             alternatives.extend(Alternative(e.terms, SYNONYM_WEIGHT, "synonym", e.text) for e in expansions)
             if len(span) == 1:
-                alternatives.extend(repairs.get(position, []))
+                alternatives.extend(r for r in repairs.get(position, []) if r.terms != own_terms)
             if alternatives and (own_terms or length):
                 concepts.append(Concept(" ".join(query_words[i] for i in span), alternatives))
             position += len(span)
@@ -263,7 +264,6 @@ def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[i
         return cache[term]
 
     totals: dict[int, float] = defaultdict(float)
-    satisfied: dict[int, int] = defaultdict(int)
     matched_fields: dict[int, set[str]] = defaultdict(set)
     matched_terms: dict[int, set[str]] = defaultdict(set)
     for concept in concepts:
@@ -281,10 +281,7 @@ def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[i
         idf = math.log(1 + (reader.doc_count - documents + 0.5) / (documents + 0.5))
         for docnum, tf in concept_tf.items():
             totals[docnum] += idf * tf * (K1 + 1) / (K1 + tf)
-            satisfied[docnum] += 1
-    share = max(len(concepts), 1)
-    scores = {d: total * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * (satisfied[d] / share) ** 2) for d, total in totals.items()}
-    return scores, matched_fields, matched_terms
+    return totals, matched_fields, matched_terms
 
 
 def describe_match(result: Result, fields: set[str], exact_tag: bool) -> list[str]:

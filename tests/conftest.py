@@ -1,0 +1,62 @@
+"""Shared fixtures: every test gets its own index folder, and helpers to write procedures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_PROCEDURES = ROOT / "procedures"
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev"
+
+
+@pytest.fixture(autouse=True)
+def isolated_index(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keeps every test's index out of the user's cache."""
+    index_dir = tmp_path_factory.mktemp("index")
+    monkeypatch.setenv("KB_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("NO_COLOR", "1")
+    return index_dir
+
+
+def procedure_text(title: str, tags: list[str], body: str = "## Steps\n\n1. Do the thing.\n", **fields: object) -> str:
+    """A procedure file's text; extra front-matter fields are written as JSON (valid YAML)."""
+    lines = ["---", f"title: {json.dumps(title)}", "tags:", *[f"  - {json.dumps(t)}" for t in tags]]
+    lines += [f"{key}: {json.dumps(value)}" for key, value in fields.items()]
+    return "\n".join([*lines, "---", "", textwrap.dedent(body).strip(), ""])
+
+
+@pytest.fixture
+def write_procedure(tmp_path: Path):
+    """write_procedure('area/name.md', title, tags, body=..., **fields) -> Path under tmp_path/'kb'."""
+    root = tmp_path / "kb"
+    root.mkdir(exist_ok=True)
+
+    def write(rel: str, title: str, tags: list[str], body: str = "## Steps\n\n1. Do the thing.\n", **fields: object) -> Path:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(procedure_text(title, tags, body, **fields), encoding="utf-8")
+        return path
+
+    write.root = root  # type: ignore[attr-defined]
+    return write
+
+
+def run_kb(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs the real command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "search", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+        check=False,
+    )

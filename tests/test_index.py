@@ -1,0 +1,151 @@
+"""The index: incremental refresh, stale detection, crash safety and concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from search.analysis import load_thesaurus
+from search.index import SearchIndex
+from search.query import QueryEngine
+
+from .conftest import ROOT, procedure_text
+
+
+def make_folder(root: Path, count: int, word: str = "alpha") -> None:
+    for number in range(count):
+        path = root / f"area{number % 7}" / f"proc-{number:05d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = f"## Steps\n\n1. Handle case {number} with the {word} method and log it in CaseBook.\n"
+        path.write_text(procedure_text(f"Procedure {number} {word}", [f"Area: Topic {number % 13}"], body), encoding="utf-8")
+
+
+def paths(index: SearchIndex, query: str) -> list[str]:
+    return [r.path for r in QueryEngine(index, load_thesaurus()).search(query, limit=100).results]
+
+
+def test_refresh_touches_only_changed_added_and_deleted_files(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 20)
+    index = SearchIndex(root, tmp_path / "idx")
+    first = index.refresh()
+    assert (first.added, first.full) == (20, True)
+    assert index.refresh().added == index.refresh().updated == 0
+
+    (root / "area1" / "proc-00001.md").write_text(procedure_text("Procedure one renamed", ["Area: Topic 1"]), encoding="utf-8")
+    (root / "area2" / "proc-00002.md").unlink()
+    (root / "new.md").write_text(procedure_text("Brand new procedure", ["Area: New"]), encoding="utf-8")
+    report = index.refresh()
+    assert (report.added, report.updated, report.deleted, report.unchanged) == (1, 1, 1, 18)
+    assert paths(index, "renamed") == ["area1/proc-00001.md"]
+    assert "area2/proc-00002.md" not in paths(index, "procedure")
+    assert paths(index, "brand new") == ["new.md"]
+
+
+def test_touching_a_file_without_changing_it_is_not_a_change(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 3)
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    target = root / "area0" / "proc-00000.md"
+    os.utime(target, (time.time() + 10, time.time() + 10))
+    assert not index.changes()
+
+
+def test_search_notices_a_stale_index(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 5)
+    args = ["--procedures", str(root), "--index-dir", str(tmp_path / "idx")]
+    run = lambda *extra: subprocess.run([sys.executable, "-m", "search", *args, *extra], capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: E731
+    assert '"zebra.md"' not in run("search", "zebra", "--json").stdout
+    (root / "zebra.md").write_text(procedure_text("Zebra crossing procedure", ["Area: Zebra"]), encoding="utf-8")
+    assert '"zebra.md"' in run("search", "zebra", "--json").stdout
+
+
+def test_a_killed_full_build_leaves_the_previous_index_answering(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    index_dir = tmp_path / "idx"
+    make_folder(root, 1500, word="alpha")
+    index = SearchIndex(root, index_dir)
+    index.refresh()
+    before = paths(index, "alpha")
+    assert len(before) == 100
+
+    make_folder(root, 1500, word="omega")  # every file changes: the next build rewrites everything
+    build = subprocess.Popen(
+        [sys.executable, "-m", "search", "--procedures", str(root), "--index-dir", str(index_dir), "index", "--full"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
+    )
+    first_progress = build.stderr.readline()  # printed after the first tenth of the files
+    assert "indexed" in first_progress
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+
+    assert paths(index, "alpha") == before  # the old generation still answers
+    assert paths(index, "omega") == []
+    index.refresh()  # and the next refresh completes the job
+    assert paths(index, "alpha") == [] and len(paths(index, "omega")) == 100
+
+
+def test_two_writers_at_once_wait_for_each_other(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    index_dir = tmp_path / "idx"
+    make_folder(root, 400)
+    command = [sys.executable, "-m", "search", "--procedures", str(root), "--index-dir", str(index_dir), "index", "--full"]
+    writers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(2)]
+    outputs = [w.communicate(timeout=240) for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], outputs
+    index = SearchIndex(root, index_dir)
+    with index.open() as reader:
+        assert reader.doc_count == 400
+    assert not index.changes()
+
+
+def test_busy_index_is_reported_not_corrupted(tmp_path: Path) -> None:
+    import fcntl
+
+    from search.index import IndexBusy
+
+    root = tmp_path / "kb"
+    make_folder(root, 3)
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    with open(index.dir / "kb.lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        messages: list[str] = []
+        try:
+            index.refresh(full=True, lock_wait=0.3, on_wait=messages.append)
+        except IndexBusy as busy:
+            assert "another process" in str(busy)
+        else:
+            raise AssertionError("refresh should not run while another writer holds the lock")
+        assert messages and "waiting" in messages[0]
+    assert len(paths(index, "procedure")) == 3
+
+
+def test_index_lives_outside_the_procedures_folder(tmp_path: Path, monkeypatch) -> None:
+    from search.index import default_index_dir
+
+    monkeypatch.delenv("KB_INDEX_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "kb"
+    root.mkdir()
+    assert default_index_dir(root).is_relative_to(tmp_path / "cache")
+    assert default_index_dir(root) != default_index_dir(tmp_path)
+
+
+def test_unreadable_file_is_skipped_and_reindexed_once_fixed(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 2)
+    broken = root / "broken.md"
+    broken.write_bytes(b"---\ntitle: [unclosed\n---\n")
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    assert "broken.md" not in paths(index, "fixed")
+    broken.write_text(procedure_text("Fixed now", ["Area: Fixed"]), encoding="utf-8")
+    index.refresh()
+    assert paths(index, "fixed") == ["broken.md"]

@@ -1,0 +1,177 @@
+"""Query semantics through the engine: tags, categories, stems, typos, synonyms, alternates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search.analysis import Thesaurus, base_form, load_thesaurus, parse_synonym_lines, terms, words
+from search.index import SearchIndex
+from search.query import QueryEngine
+
+from .conftest import procedure_text
+
+ALTERNATES = """
+Use this when the promised delivery date has passed.
+
+## Steps
+
+1. Find the order and open the shipment tracking.
+2. Open a carrier trace when there has been no scan for 5 business days.
+
+## Alternate methods
+
+### Reship at once without waiting for the trace
+When the order total is under $75, create a no-charge replacement order shipped 2-day.
+
+### Offer a courtesy credit
+Offer a $10 courtesy e-gift card on top of any shipping refund.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> QueryEngine:
+    root = tmp_path_factory.mktemp("kb")
+
+    def write_procedure(rel: str, title: str, tags: list[str], body: str = "## Steps\n\n1. Do it.\n", **fields: object) -> None:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(procedure_text(title, tags, body, **fields), encoding="utf-8")
+
+    write_procedure("complaints/late-shipment.md", "Late shipment complaint", ["Complaint: Late Shipment", "Shipping"], ALTERNATES,
+                    keywords=["where is my order", "order overdue"], summary="An order has not arrived by its promised date.")
+    write_procedure("complaints/lost-package.md", "Lost package", ["Complaint: Lost Package", "Shipping"],
+                    "## Steps\n\n1. Check the carrier scan that says delivered.\n2. File a carrier claim for the shipment.\n",
+                    summary="Tracking says delivered but the customer has nothing.")
+    write_procedure("complaints/staff-conduct.md", "Complaint about a rep's conduct", ["Complaint: Staff Conduct"],
+                    "## Steps\n\n1. Apologise and write down what the customer says the rep did.\n")
+    write_procedure("billing/refund.md", "Issue a refund", ["Request: Refund", "Billing"],
+                    "## Steps\n\n1. Refund to the original payment method.\n2. Refunds over $500 need a lead's approval.\n")
+    write_procedure("billing/duplicate-charge.md", "Customer charged twice", ["Billing: Duplicate Charge", "Billing"],
+                    "## Steps\n\n1. Compare the two charges on the statement.\n")
+    write_procedure("it/password-reset.md", "Reset an employee password", ["IT: Password Reset"],
+                    "## Steps\n\n1. Verify the employee's badge number and reset the password in the directory.\n")
+    write_procedure("payroll/name-change.md", "Employee name change", ["HR: Name Change"],
+                    "## Steps\n\n1. TimeTrack shows Munoz instead of Muñoz until HR updates the record.\n")
+    index = SearchIndex(root, tmp_path_factory.mktemp("idx"))
+    index.refresh()
+    return QueryEngine(index, load_thesaurus())
+
+
+def first(engine: QueryEngine, query: str) -> str | None:
+    results = engine.search(query).results
+    return results[0].path if results else None
+
+
+@pytest.mark.parametrize("query", ["Complaint: Late Shipment", "complaint :late shipment", "  COMPLAINT:LATE   SHIPMENT "])
+def test_exact_tag_in_any_case_and_spacing_ranks_its_procedure_first(engine: QueryEngine, query: str) -> None:
+    response = engine.search(query)
+    assert response.results[0].path == "complaints/late-shipment.md"
+    assert response.results[0].matched[0] == "tag"
+    assert response.tag == "complaint:late shipment"
+
+
+@pytest.mark.parametrize("query", ["Complaint", "complaint:", "Complaint :"])
+def test_bare_category_lists_all_its_procedures_first(engine: QueryEngine, query: str) -> None:
+    paths = [r.path for r in engine.search(query).results]
+    assert set(paths[:3]) == {"complaints/late-shipment.md", "complaints/lost-package.md", "complaints/staff-conduct.md"}
+
+
+def test_bare_tag_also_counts_as_a_tag(engine: QueryEngine) -> None:
+    paths = [r.path for r in engine.search("shipping").results]
+    assert set(paths[:2]) == {"complaints/late-shipment.md", "complaints/lost-package.md"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("late shipment", "complaints/late-shipment.md"),
+        ("shipmnt late", "complaints/late-shipment.md"),
+        ("refnd", "billing/refund.md"),
+        ("pasword reset", "it/password-reset.md"),
+        ("refunded", "billing/refund.md"),
+        ("where is my order", "complaints/late-shipment.md"),
+        ("money back", "billing/refund.md"),
+        ("double charged", "billing/duplicate-charge.md"),
+        ("munoz", "payroll/name-change.md"),
+        ("MUÑOZ", "payroll/name-change.md"),
+        ("passw", "it/password-reset.md"),
+    ],
+)
+def test_words_stems_typos_fragments_and_synonyms(engine: QueryEngine, query: str, expected: str) -> None:
+    assert first(engine, query) == expected
+
+
+def test_typo_correction_is_reported(engine: QueryEngine) -> None:
+    assert engine.search("refnd").corrections == {"refnd": "refund"}
+
+
+def test_real_english_word_is_not_corrected_into_a_procedure_word(engine: QueryEngine) -> None:
+    # 'talk' is one edit away from 'task'-like words; it must not be treated as a typo.
+    assert "talk" not in engine.search("talk").corrections
+
+
+def test_alternate_method_match_is_named(engine: QueryEngine) -> None:
+    result = engine.search("courtesy e-gift card").results[0]
+    assert result.path == "complaints/late-shipment.md"
+    assert "alternate method: Offer a courtesy credit" in result.matched
+    assert "alternate method: Reship at once without waiting for the trace" not in result.matched
+
+
+def test_no_results_offers_did_you_mean(engine: QueryEngine) -> None:
+    response = engine.search("xqzvw carier")
+    assert response.did_you_mean is None or "carrier" in response.did_you_mean
+    nothing = engine.search("qqqqqqq")
+    assert nothing.results == [] and nothing.total == 0
+
+
+def test_did_you_mean_suggests_collection_words(engine: QueryEngine) -> None:
+    response = engine.search("zzzzzz trakcing")
+    if not response.results:  # the typo may already match; then no suggestion is needed
+        assert response.did_you_mean == "zzzzzz tracking"
+
+
+def test_tag_filter_restricts_results(engine: QueryEngine) -> None:
+    paths = [r.path for r in engine.search("refund charges", tag="Billing").results]
+    assert paths and all(p.startswith("billing/") for p in paths)
+
+
+def test_limit_is_respected_and_total_counts_all(engine: QueryEngine) -> None:
+    response = engine.search("Complaint", limit=1)
+    assert len(response.results) == 1 and response.total >= 3
+
+
+def test_search_many_answers_each_query_in_order(engine: QueryEngine) -> None:
+    responses = engine.search_many(["refund", "", "lost package"])
+    assert [r.query for r in responses] == ["refund", "", "lost package"]
+    assert responses[1].results == []
+    assert responses[2].results[0].path == "complaints/lost-package.md"
+
+
+def test_user_synonyms_extend_the_builtin_list(write_procedure, tmp_path: Path) -> None:
+    write_procedure("a.md", "Reset a voicemail PIN", ["IT: Voicemail"])
+    write_procedure("b.md", "Book a meeting room", ["Facilities: Room Booking"])
+    index = SearchIndex(write_procedure.root, tmp_path / "idx")
+    index.refresh()
+    extra = tmp_path / "synonyms.txt"
+    extra.write_text("# team words\nmailbox code => voicemail pin\n", encoding="utf-8")
+    assert QueryEngine(index, load_thesaurus()).search("mailbox code").results == []
+    assert QueryEngine(index, load_thesaurus(extra)).search("mailbox code").results[0].path == "a.md"
+
+
+def test_analysis_folds_accents_case_and_numbers() -> None:
+    assert words("Muñoz paid $1,000 on 2026-01-05") == ["munoz", "paid", "1000", "on", "2026", "01", "05"]
+    assert terms("The refunds were REFUNDED") == ["refund", "refund"]
+
+
+def test_base_form_keeps_customer_apart_from_customs() -> None:
+    assert base_form("customer") != base_form("customs")
+    assert base_form("charged") == base_form("charges") == base_form("charge")
+    assert base_form("cancelled") == base_form("cancel")
+
+
+def test_synonym_file_errors_name_the_line(tmp_path: Path) -> None:
+    from search.analysis import SynonymFileError
+
+    with pytest.raises(SynonymFileError, match=r"syn.txt:2: error"):
+        parse_synonym_lines(["a, b", "lonely"], tmp_path / "syn.txt", Thesaurus())
