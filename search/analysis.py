@@ -21,15 +21,17 @@ BUILTIN_SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
 # as "not", "never", "off", "out", "up", "back" and "down" change meaning in support talk
 # ("log out", "charged back") and stay searchable.
 STOPWORDS = frozenset(
-    """a about above after again am an and any are as at be been before being below between both but by
-    can could did do does doing dont during each few for from further had has have having he her here hers
-    herself him himself his how i if in into is it its itself just me more most my myself of on once only or
-    other our ours ourselves own same she should so some such than that the their theirs them themselves then
-    there these they this those through to too under until very was we were what when where which while who
-    whom why will with would you your yours yourself yourselves im ive id youre hes shes theyre weve wasnt isnt
-    arent didnt doesnt wont cant couldnt shouldnt wouldnt hasnt havent hadnt thats theres whats lets also
-    please hi hello thanks thank may might must shall get got gets getting want wants wanted need needs needed
-    say says said tell told ask asks asked""".split()
+    """
+    a about above after again am an and any are as at be been before being below between both but by
+    can could did do does doing dont during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just me more most my myself of on
+    once only or other our ours ourselves own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until very was we were what
+    when where which while who whom why will with would you your yours yourself yourselves im ive id
+    youre hes shes theyre weve wasnt isnt arent didnt doesnt wont cant couldnt shouldnt wouldnt hasnt
+    havent hadnt thats theres whats lets also please hi hello thanks thank may might must shall get got
+    gets getting want wants wanted need needs needed say says said tell told ask asks asked
+    """.split()
 )
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})

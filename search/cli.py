@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 PROG = "kb"
+PROGRESS_MIN_FILES = 200  # smaller jobs finish before progress output would help
 
 
 class UserError(Exception):
@@ -109,6 +110,8 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
     last = [-1]
 
     def report(done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
         if live:
             end = "\n" if done == total else ""
             print(f"\r{label} {done}/{total}", end=end, file=sys.stderr, flush=True)
@@ -122,21 +125,25 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
 
 
 # ---- engine access ---------------------------------------------------------------------------
-def open_index(settings: Settings, quiet: bool = False):  # noqa: ANN201 - lazy import of the type
+def open_index(settings: Settings, quiet: bool = False):
     """The index of the procedures folder, refreshed first if files changed since it was built."""
     from .index import SearchIndex
 
     index = SearchIndex(settings.procedures, settings.index_dir)
     changes = index.changes() if index.exists() else None
     if changes is None or changes:
-        what = "Building the index" if changes is None else f"Updating the index ({len(changes.changed)} changed, {len(changes.deleted)} removed)"
+        what = (
+            "Building the index"
+            if changes is None
+            else f"Updating the index ({len(changes.changed)} changed, {len(changes.deleted)} removed)"
+        )
         if not quiet:
             print(f"{what} ...", file=sys.stderr, flush=True)
         index.refresh(progress=None if quiet else _progress_printer("  indexed"), on_wait=lambda m: print(m, file=sys.stderr))
     return index
 
 
-def query_engine(settings: Settings, quiet: bool = False):  # noqa: ANN201
+def query_engine(settings: Settings, quiet: bool = False):
     from .analysis import load_thesaurus
     from .query import QueryEngine
 
@@ -157,7 +164,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _response_json(response) -> dict[str, object]:  # noqa: ANN001
+def _response_json(response) -> dict[str, object]:
     data: dict[str, object] = {"q": response.query, "results": [r.as_json() for r in response.results]}
     if response.did_you_mean:
         data["did_you_mean"] = response.did_you_mean
@@ -173,7 +180,7 @@ def _search_batch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_response(response, settings: Settings, style: Style) -> None:  # noqa: ANN001
+def _print_response(response, settings: Settings, style: Style) -> None:
     out = sys.stdout
     if not response.results:
         print("No results" + (f" for '{response.query.strip()}'." if response.query.strip() else "."), file=out)
@@ -190,7 +197,7 @@ def _print_response(response, settings: Settings, style: Style) -> None:  # noqa
         print(style.dim(f"{shown} of {response.total} results; --limit N shows more"), file=out)
 
 
-def _format_result(rank: int, result, settings: Settings, style: Style) -> str:  # noqa: ANN001
+def _format_result(rank: int, result, settings: Settings, style: Style) -> str:
     width = style.width
     indent = "    "
     lines = [f"{style.dim(f'{rank:>2}.')} {style.bold(result.title)}  {style.dim(f'score {result.score:.2f}')}"]
@@ -268,7 +275,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _render_procedure(procedure, style: Style) -> str:  # noqa: ANN001
+def _render_procedure(procedure, style: Style) -> str:
     width = style.width
     out = [style.bold(procedure.title), style.dim("=" * min(len(procedure.title), width))]
     if procedure.tags:
@@ -299,9 +306,9 @@ def _render_procedure(procedure, style: Style) -> str:  # noqa: ANN001
             lead = " " * (len(marker.group(0)) if marker else 0)
             clean = re.sub(r"(\*\*|__|`)", "", line.strip() if not marker else line)
             out += textwrap.wrap(clean, width, subsequent_indent=lead) or [""]
-    out.append("")
-    out.append(style.dim(procedure.path))
-    return "\n".join(out)
+    out += ["", style.dim(procedure.path)]
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 # ---- tags ------------------------------------------------------------------------------------
@@ -320,7 +327,11 @@ def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
             {
                 "category": labels[key],
                 "count": len({p for paths in subjects.values() for p in paths}),
-                "subjects": [{"subject": s, "tag": f"{labels[key]}: {s}", "count": len(p), "procedures": sorted(p)} for s, p in sorted(subjects.items()) if s],
+                "subjects": [
+                    {"subject": s, "tag": f"{labels[key]}: {s}", "count": len(p), "procedures": sorted(p)}
+                    for s, p in sorted(subjects.items())
+                    if s
+                ],
                 "procedures": sorted(subjects.get("", [])),
             }
             for key, subjects in sorted(tree.items())
@@ -354,9 +365,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     style = Style(sys.stdout)
     for problem in loaded.problems:
         if args.format == "github":
-            level = "error" if problem.severity == "error" else "warning"
-            file_path = (settings.procedures / problem.path).as_posix()
-            print(f"::{level} file={file_path},line={problem.line}::{problem.message}")
+            file_path = _github_escape((settings.procedures / problem.path).as_posix(), ":,")
+            print(f"::{problem.severity} file={file_path},line={problem.line}::{_github_escape(problem.message)}")
         else:
             paint = style.error if problem.severity == "error" else style.warning
             print(f"{problem.path}:{problem.line}: {paint(problem.severity)}: {problem.message}")
@@ -364,6 +374,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     summary = f"{files} file(s) checked: {errors} error(s), {warnings} warning(s)"
     print(summary if not failing else style.error(summary), file=sys.stderr)
     return 1 if failing else 0
+
+
+def _github_escape(text: str, also: str = "") -> str:
+    """Workflow-command escaping: %, CR and LF always; ':' and ',' inside properties."""
+    for char in "%\r\n" + also:
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text
 
 
 # ---- index -----------------------------------------------------------------------------------
@@ -385,15 +402,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Search and maintain the procedure knowledge base.",
-        epilog="Examples:\n  kb search late shipment\n  kb search 'Complaint: Late Shipment' --limit 3\n  kb show complaints/late-shipment.md\n  kb check",
+        epilog=(
+            "Examples:\n  kb search late shipment\n  kb search 'Complaint: Late Shipment' --limit 3\n"
+            "  kb show complaints/late-shipment.md\n  kb check"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--procedures", metavar="DIR", help="folder of procedure files (default: docs_dir of ./mkdocs.yml, else ./procedures)")
+    parser.add_argument(
+        "--procedures", metavar="DIR", help="folder of procedure files (default: docs_dir of ./mkdocs.yml, else ./procedures)"
+    )
     parser.add_argument("--index-dir", metavar="DIR", help="where the index is kept (default: a cache folder; env KB_INDEX_DIR)")
     parser.add_argument("--synonyms", metavar="FILE", help="extra synonyms file (default: ./synonyms.txt if present; env KB_SYNONYMS)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    search = commands.add_parser("search", help="search procedures", description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.")
+    search = commands.add_parser(
+        "search",
+        help="search procedures",
+        description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.",
+    )
     search.add_argument("query", nargs="+", help="words, a tag such as 'Complaint: Late Shipment', or '-' for batch mode")
     search.add_argument("--tag", help="only procedures with this tag (or category)")
     search.add_argument("--limit", type=int, default=10, help="number of results (default 10)")
@@ -408,12 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
     tags.add_argument("--json", action="store_true", help="print the tag tree as JSON")
     tags.set_defaults(handler=cmd_tags)
 
-    check = commands.add_parser("check", help="validate every procedure file", description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.")
+    check = commands.add_parser(
+        "check",
+        help="validate every procedure file",
+        description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.",
+    )
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--format", choices=("text", "github", "json"), default="text", help="output format (github: workflow annotations)")
     check.set_defaults(handler=cmd_check)
 
-    index = commands.add_parser("index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full).")
+    index = commands.add_parser(
+        "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."
+    )
     index.add_argument("--full", action="store_true", help="rebuild from scratch")
     index.set_defaults(handler=cmd_index)
     return parser

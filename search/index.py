@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.writing import CLEAR
 
 from .analysis import common_english_words, content_words, terms
@@ -209,7 +209,9 @@ class SearchIndex:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise IndexBusy(f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later") from None
+                        raise IndexBusy(
+                            f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later"
+                        ) from None
                     if not told and on_wait:
                         on_wait(f"waiting for another process that is updating the index in {self.dir} ...")
                         told = True
@@ -285,7 +287,14 @@ class SearchIndex:
                 _atomic_write_text(self.english_path, "\n".join(common_english_words()))
             if todo or deleted or full:
                 self._write_vocab(ix)
-                _atomic_write_json(self.state_path, {"format": FORMAT, "root": str(self.root.resolve()), "files": {p: [s.hash, s.mtime_ns, s.size] for p, s in state.items()}})
+                _atomic_write_json(
+                    self.state_path,
+                    {
+                        "format": FORMAT,
+                        "root": str(self.root.resolve()),
+                        "files": {p: [s.hash, s.mtime_ns, s.size] for p, s in state.items()},
+                    },
+                )
             report.unchanged = len(state) - report.added - report.updated
             report.seconds = time.perf_counter() - started
             return report

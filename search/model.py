@@ -274,8 +274,9 @@ def _check_tags(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileC
         item_line = node.start_mark.line + 2
         if isinstance(item, dict) and len(item) == 1:
             category, subject = next(iter(item.items()))
-            item = f"{category}: {subject}"
-            check.error(item_line, f'tag {item} must be in quotes: - "{item}"')
+            item = f"{category}: {'' if subject is None else subject}".strip()
+            if not tag_problem(item):
+                check.error(item_line, f'tag {item} must be in quotes: - "{item}"')
         elif not isinstance(item, str):
             check.error(item_line, f"a tag must be text, not {_type_name(item)}")
             continue
@@ -470,7 +471,12 @@ def cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
     for same in by_title.values():
         for duplicate in same[1:]:
             problems.append(
-                Problem(duplicate.path, duplicate.field_lines["title"], "error", f"title '{duplicate.title}' is also used by {same[0].path}; titles must be unique")
+                Problem(
+                    duplicate.path,
+                    duplicate.field_lines["title"],
+                    "error",
+                    f"title '{duplicate.title}' is also used by {same[0].path}; titles must be unique",
+                )
             )
     spellings: dict[str, dict[str, list[Procedure]]] = defaultdict(lambda: defaultdict(list))
     for procedure in procedures:

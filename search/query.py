@@ -293,4 +293,3 @@ def describe_match(result: Result, fields: set[str], exact_tag: bool) -> list[st
             if result.matched_terms & set(terms(f"{title} {text}")):
                 described.append(f"alternate method: {title}")
     return described
-

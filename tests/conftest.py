@@ -48,7 +48,9 @@ def write_procedure(tmp_path: Path):
     return write
 
 
-def run_kb(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_kb(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs the real command line in a subprocess, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "search", *args],

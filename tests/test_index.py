@@ -60,7 +60,10 @@ def test_search_notices_a_stale_index(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     make_folder(root, 5)
     args = ["--procedures", str(root), "--index-dir", str(tmp_path / "idx")]
-    run = lambda *extra: subprocess.run([sys.executable, "-m", "search", *args, *extra], capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: E731
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "search", *args, *extra], capture_output=True, text=True, cwd=ROOT, check=False)
+
     assert '"zebra.md"' not in run("search", "zebra", "--json").stdout
     (root / "zebra.md").write_text(procedure_text("Zebra crossing procedure", ["Area: Zebra"]), encoding="utf-8")
     assert '"zebra.md"' in run("search", "zebra", "--json").stdout
@@ -78,7 +81,10 @@ def test_a_killed_full_build_leaves_the_previous_index_answering(tmp_path: Path)
     make_folder(root, 1500, word="omega")  # every file changes: the next build rewrites everything
     build = subprocess.Popen(
         [sys.executable, "-m", "search", "--procedures", str(root), "--index-dir", str(index_dir), "index", "--full"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
     )
     first_progress = build.stderr.readline()  # printed after the first tenth of the files
     assert "indexed" in first_progress

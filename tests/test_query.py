@@ -38,21 +38,51 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> QueryEngine:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(procedure_text(title, tags, body, **fields), encoding="utf-8")
 
-    write_procedure("complaints/late-shipment.md", "Late shipment complaint", ["Complaint: Late Shipment", "Shipping"], ALTERNATES,
-                    keywords=["where is my order", "order overdue"], summary="An order has not arrived by its promised date.")
-    write_procedure("complaints/lost-package.md", "Lost package", ["Complaint: Lost Package", "Shipping"],
-                    "## Steps\n\n1. Check the carrier scan that says delivered.\n2. File a carrier claim for the shipment.\n",
-                    summary="Tracking says delivered but the customer has nothing.")
-    write_procedure("complaints/staff-conduct.md", "Complaint about a rep's conduct", ["Complaint: Staff Conduct"],
-                    "## Steps\n\n1. Apologise and write down what the customer says the rep did.\n")
-    write_procedure("billing/refund.md", "Issue a refund", ["Request: Refund", "Billing"],
-                    "## Steps\n\n1. Refund to the original payment method.\n2. Refunds over $500 need a lead's approval.\n")
-    write_procedure("billing/duplicate-charge.md", "Customer charged twice", ["Billing: Duplicate Charge", "Billing"],
-                    "## Steps\n\n1. Compare the two charges on the statement.\n")
-    write_procedure("it/password-reset.md", "Reset an employee password", ["IT: Password Reset"],
-                    "## Steps\n\n1. Verify the employee's badge number and reset the password in the directory.\n")
-    write_procedure("payroll/name-change.md", "Employee name change", ["HR: Name Change"],
-                    "## Steps\n\n1. TimeTrack shows Munoz instead of Muñoz until HR updates the record.\n")
+    write_procedure(
+        "complaints/late-shipment.md",
+        "Late shipment complaint",
+        ["Complaint: Late Shipment", "Shipping"],
+        ALTERNATES,
+        keywords=["where is my order", "order overdue"],
+        summary="An order has not arrived by its promised date.",
+    )
+    write_procedure(
+        "complaints/lost-package.md",
+        "Lost package",
+        ["Complaint: Lost Package", "Shipping"],
+        "## Steps\n\n1. Check the carrier scan that says delivered.\n2. File a carrier claim for the shipment.\n",
+        summary="Tracking says delivered but the customer has nothing.",
+    )
+    write_procedure(
+        "complaints/staff-conduct.md",
+        "Complaint about a rep's conduct",
+        ["Complaint: Staff Conduct"],
+        "## Steps\n\n1. Apologise and write down what the customer says the rep did.\n",
+    )
+    write_procedure(
+        "billing/refund.md",
+        "Issue a refund",
+        ["Request: Refund", "Billing"],
+        "## Steps\n\n1. Refund to the original payment method.\n2. Refunds over $500 need a lead's approval.\n",
+    )
+    write_procedure(
+        "billing/duplicate-charge.md",
+        "Customer charged twice",
+        ["Billing: Duplicate Charge", "Billing"],
+        "## Steps\n\n1. Compare the two charges on the statement.\n",
+    )
+    write_procedure(
+        "it/password-reset.md",
+        "Reset an employee password",
+        ["IT: Password Reset"],
+        "## Steps\n\n1. Verify the employee's badge number and reset the password in the directory.\n",
+    )
+    write_procedure(
+        "payroll/name-change.md",
+        "Employee name change",
+        ["HR: Name Change"],
+        "## Steps\n\n1. TimeTrack shows Munoz instead of Muñoz until HR updates the record.\n",
+    )
     index = SearchIndex(root, tmp_path_factory.mktemp("idx"))
     index.refresh()
     return QueryEngine(index, load_thesaurus())
