@@ -1,0 +1,48 @@
+"""Search-quality floors, measured through `kb search -` by the benchmark script.
+
+The floors sit a little under the measured numbers (README, closing notes): a change that makes
+search clearly worse fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import DEV_SET, ROOT, SAMPLE_PROCEDURES
+
+OWN_FLOOR = {"top1": 0.82, "mrr": 0.86, "recall5": 0.92}
+DEV_FLOOR = {"top1": 0.87, "mrr": 0.90, "recall5": 0.94}
+KIND_TOP1_FLOOR = 0.3  # no kind may collapse
+
+
+def measure(procedures, queries) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "quality.py"), "--procedures", str(procedures), str(queries), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def assert_floor(result: dict, floor: dict) -> None:
+    overall = result["overall"]
+    for metric, minimum in floor.items():
+        assert overall[metric] >= minimum, f"{metric} {overall[metric]:.3f} < {minimum}; misses: {result['misses']}"
+    for kind, row in result["kinds"].items():
+        assert row["top1"] >= KIND_TOP1_FLOOR, f"{kind}: top-1 {row['top1']:.2f}"
+
+
+def test_sample_knowledge_base_quality_floor() -> None:
+    assert_floor(measure(SAMPLE_PROCEDURES, ROOT / "tests" / "queries.jsonl"), OWN_FLOOR)
+
+
+@pytest.mark.skipif(not (DEV_SET / "queries.jsonl").is_file(), reason="../shared/eval/dev is not beside the repository")
+def test_dev_set_quality_floor() -> None:
+    assert_floor(measure(DEV_SET / "procedures", DEV_SET / "queries.jsonl"), DEV_FLOOR)
