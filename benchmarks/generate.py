@@ -12,8 +12,6 @@ inflections, invented system names, product jargon and codes) plus a thin stream
 numbers and codes, so the vocabulary keeps growing with N as real text does.
 """
 
-# ruff: noqa: SIM905 - the word lists read better as text than as list literals
-
 from __future__ import annotations
 
 import argparse
@@ -160,7 +158,7 @@ CODE_PREFIXES = """
 DMG RF RMA TKT ORD INV CRN PAY HR IT FAC SHP RET WAR LOY PRC VND TRV CMP MKT SEC ACC BIL ADJ GW EXC
 """.split()
 CODE_SUFFIXES = """
-T KEEP LATE LOST FULL PART NEW OLD MAN AUTO WAIVE HOLD FAST SLOW INTL DOM X1 X2 A B C
+T KP LT LS FL PT NW OL MN AU WV HD FS SL INTL DOM X1 X2 A B C
 """.split()
 
 CONTEXT_OPENERS = [
@@ -288,7 +286,7 @@ class _Writer:
             roll = rng.random()
             if roll < 0.33:
                 out.append(rng.choice(FUNCTION_WORDS))
-            elif roll < 0.36:
+            elif roll < 0.345:
                 out.append(rng.choice(self.systems))
             else:
                 out.append(self.pool.draw())

@@ -17,6 +17,7 @@ process start to exit:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -29,11 +30,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
 QUERIES = {
-    "search": "late delivery refund",
-    "search, typos": "late delivry refnud",
+    'search "late delivery refund"': "late delivery refund",
+    'search "late delivry refnud" (typos)': "late delivry refnud",
     "search, 12-word paraphrase": "customer says the parcel never showed up and wants their money back",
 }
 SEARCH_RUNS, WARMUPS, CHANGED_FILES = 7, 1, 3
@@ -77,7 +78,8 @@ class Bench:
 def edit_body(path: Path, number: int) -> None:
     """Appends a sentence to the file's last section, so the body, size and hash change."""
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.rstrip("\n") + f"\n\nChecked again by the benchmark, edit {number}: confirm the carrier cutoff first.\n", encoding="utf-8")
+    extra = f"Checked again by the benchmark, edit {number}: confirm the carrier cutoff first."
+    path.write_text(text.rstrip("\n") + f"\n\n{extra}\n", encoding="utf-8")
 
 
 def measure(n: int, root: Path) -> dict[str, float | int | str]:
@@ -94,8 +96,8 @@ def measure(n: int, root: Path) -> dict[str, float | int | str]:
     if added != n:
         sys.exit(f"full build indexed {added} files, expected {n}")
     try:
-        row["vocab"] = len((bench.index / "vocab.json").read_text(encoding="utf-8").split('":'))  - 1
-    except OSError:
+        row["vocab"] = len(json.loads((bench.index / "vocab.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError):
         row["vocab"] = "?"
     row["index_mb"] = sum(f.stat().st_size for f in bench.index.rglob("*") if f.is_file()) / 1e6
     print(f"  N={n:,}: full build {row['build_wall']:.1f} s; one-file updates ...", file=sys.stderr, flush=True)
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         ("full build, reported by kb", "build_reported", ".2f", None),
         ("one changed file, wall", "changed_wall", ".2f", "changed"),
         ("one changed file, reported", "changed_reported", ".2f", None),
-        *((f'{label} "{query}"'[:44], label, ".3f", "search") for label, query in QUERIES.items()),
+        *((label, label, ".3f", "search") for label in QUERIES),
         ("python -c pass", "python", ".3f", None),
     ]
     width = max(len(line[0]) for line in lines)

@@ -25,7 +25,20 @@ def load_judgements(path: Path) -> list[dict]:
 
 def run_batch(procedures: Path, queries: list[str], index_dir: Path, extra: list[str]) -> list[dict]:
     """Answers through the real command, as any other front would see it."""
-    command = [sys.executable, "-m", "search", "--procedures", str(procedures), "--index-dir", str(index_dir), *extra, "search", "--limit", "10", "-"]
+    command = [
+        sys.executable,
+        "-m",
+        "search",
+        "--procedures",
+        str(procedures),
+        "--index-dir",
+        str(index_dir),
+        *extra,
+        "search",
+        "--limit",
+        "10",
+        "-",
+    ]
     stdin = "".join(q.replace("\n", " ") + "\n" for q in queries)
     done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -47,11 +60,15 @@ def score(judgements: list[dict], answers: list[dict]) -> dict:
         per_kind[judged.get("kind", "all")].append((top1, 1.0 / rank if rank else 0.0, 1.0 if rank and rank <= 5 else 0.0))
         if rank != 1:
             misses.append({"q": judged["q"], "kind": judged.get("kind"), "expected": judged["relevant"], "got": paths[:3], "rank": rank})
+
     def mean(rows: list[tuple[float, float, float]], i: int) -> float:
         return sum(r[i] for r in rows) / len(rows) if rows else 0.0
 
     everything = [row for rows in per_kind.values() for row in rows]
-    kinds = {kind: {"n": len(rows), "top1": mean(rows, 0), "mrr": mean(rows, 1), "recall5": mean(rows, 2)} for kind, rows in sorted(per_kind.items())}
+    kinds = {
+        kind: {"n": len(rows), "top1": mean(rows, 0), "mrr": mean(rows, 1), "recall5": mean(rows, 2)}
+        for kind, rows in sorted(per_kind.items())
+    }
     overall = {"n": len(everything), "top1": mean(everything, 0), "mrr": mean(everything, 1), "recall5": mean(everything, 2)}
     return {"kinds": kinds, "overall": overall, "misses": misses}
 
