@@ -6,6 +6,8 @@ export agree on what a term is.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -42,9 +44,24 @@ _stemmer = EnglishStemmer()
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: `Muñoz` and `MUNOZ` both become `munoz`."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_APOSTROPHES)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def tag_key(text: str) -> str:
+    """The matching key of a tag or tag-like query: case and spacing around words and colon ignored."""
+    if ":" in text:
+        category, _, subject = text.partition(":")
+        category, subject = _squash(category).casefold(), _squash(subject).casefold()
+        return f"{category}:{subject}" if subject else category
+    return _squash(text).casefold()
 
 
 def words(text: str) -> list[str]:
@@ -174,17 +191,41 @@ def parse_synonym_lines(lines: Iterable[str], path: Path, thesaurus: Thesaurus) 
         thesaurus.add(members, targets)
 
 
-def load_thesaurus(extra: Path | None = None) -> Thesaurus:
-    """The built-in synonyms plus an editor-maintained file, if given."""
+def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> Thesaurus:
+    """The built-in synonyms plus an editor-maintained file, if given.
+
+    Parsing stems a few thousand words; with `cache_dir` the result is pickled there and reused
+    while the synonym files keep their size and modification time.
+    """
+    sources = [path for path in (BUILTIN_SYNONYMS, extra) if path is not None]
+    try:
+        signature = [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in sources]
+    except OSError as exc:
+        raise SynonymFileError(Path(exc.filename or sources[-1]), 1, f"cannot read synonyms file: {exc.strerror}") from exc
+    cache = cache_dir / "thesaurus.pickle" if cache_dir else None
+    if cache is not None:
+        try:
+            with open(cache, "rb") as handle:
+                cached_signature, thesaurus = pickle.load(handle)
+            if cached_signature == signature and isinstance(thesaurus, Thesaurus):
+                return thesaurus
+        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError):
+            pass
     thesaurus = Thesaurus()
-    for path in (BUILTIN_SYNONYMS, extra):
-        if path is None:
-            continue
+    for path in sources:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SynonymFileError(path, 1, f"cannot read synonyms file: {exc}") from exc
         parse_synonym_lines(text.splitlines(), path, thesaurus)
+    if cache is not None and cache.parent.is_dir():
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+        try:
+            with open(tmp, "wb") as handle:
+                pickle.dump((signature, thesaurus), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache)
+        except OSError:
+            tmp.unlink(missing_ok=True)
     return thesaurus
 
 

@@ -147,7 +147,8 @@ def query_engine(settings: Settings, quiet: bool = False):
     from .analysis import load_thesaurus
     from .query import QueryEngine
 
-    return QueryEngine(open_index(settings, quiet), load_thesaurus(settings.synonyms))
+    index = open_index(settings, quiet)
+    return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir))
 
 
 # ---- search ----------------------------------------------------------------------------------

@@ -1,12 +1,21 @@
 """The on-disk index: the only module that talks to Whoosh.
 
+Scoring is BM25F (Robertson & Zaragoza). Each field's term frequency is normalised by the field's
+length and weighted, and the sum over fields is the *impact* of a term in a procedure. Impacts
+are computed here, at index time, and stored as the Whoosh posting weights of one field, so a
+query reads one posting list per term and applies only idf and saturation. After incremental
+updates the field-length averages of older documents drift slightly; `kb index --full`
+renormalises everything.
+
 Layout of an index folder (outside the procedures folder, see `default_index_dir`):
 - Whoosh segment and TOC files. Whoosh writes the TOC last, by rename, so a build that is killed
   half way leaves the previous generation answering.
-- `state.json`: for every indexed file its content hash, mtime and size, so refreshes only
-  touch changed files. Written after each commit; if a kill lands between the two, the next
-  refresh redoes those files, which is harmless because documents are keyed by path.
-- `vocab.json`: surface words and document frequencies, for typo correction and prefixes.
+- `files.json`: content hash, mtime and size of every indexed file, read by every search to see
+  whether the folder changed. Written after each commit; if a kill lands between the two, the
+  next refresh redoes those files, which is harmless because documents are keyed by path.
+- `docs.json`: each file's words and field lengths, read only when refreshing, so the
+  vocabulary and the averages can be updated without re-reading unchanged files.
+- `vocab.json`: surface words and their document frequency, for typo correction and fragments.
 - `english.txt`: everyday English words, so that a real word absent from the procedures is not
   "corrected" into a procedure word.
 - `kb.lock`: an fcntl lock that serialises writers; it dies with its process.
@@ -21,33 +30,39 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import SpaceSeparatedTokenizer
+from whoosh.analysis import DelimitedAttributeFilter, SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.writing import CLEAR
 
 from .analysis import common_english_words, content_words, terms
+from .model import content_hash, list_procedure_files
 
-FORMAT = 3
+FORMAT = 4
 INDEX_NAME = "kb"
-SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
 LOCK_WAIT_SECONDS = 120.0
+IMPACT_DIGITS = 4
+SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
+# Title and tags name the situation; keywords are the reps' own words for it; the body and the
+# alternate methods describe it at length. Short fields normalise their length less (b).
+FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
+FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
 
 
 def _schema() -> Schema:
-    pre_analysed = {name: TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False) for name in SEARCH_FIELDS}
     return Schema(
         path=ID(stored=True, unique=True),
+        # "term^impact" tokens: the impact becomes the posting weight.
+        text=TEXT(analyzer=SpaceSeparatedTokenizer() | DelimitedAttributeFilter(), phrase=False),
         tagkey=KEYWORD(scorable=False),
         category=KEYWORD(scorable=False),
-        words=KEYWORD(scorable=False),
         meta=STORED(),
-        **pre_analysed,
     )
 
 
@@ -76,19 +91,11 @@ def default_index_dir(procedures_root: Path) -> Path:
 
 
 @dataclass
-class FileState:
-    hash: str
-    mtime_ns: int
-    size: int
-
-
-@dataclass
 class Changes:
     """What differs between the procedures folder and the index."""
 
     changed: list[str] = field(default_factory=list)  # added or modified, relative paths
     deleted: list[str] = field(default_factory=list)
-    current: dict[str, os.stat_result] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.changed or self.deleted)
@@ -104,33 +111,71 @@ class RefreshReport:
     full: bool = False
 
 
-def document_fields(procedure: Any) -> dict[str, Any]:
-    """The Whoosh document for one `Procedure`."""
-    alternates_text = " ".join(f"{alt.title} {alt.text}" for alt in procedure.alternates)
-    text_fields = {
-        "title": procedure.title,
-        "tags": " ".join(tag.label.replace(":", " ") for tag in procedure.tags),
-        "keywords": " ; ".join(procedure.keywords),
-        "summary": procedure.summary,
-        "body": procedure.main_text,
-        "alternates": alternates_text,
-    }
-    vocabulary = set()
-    for text in text_fields.values():
-        vocabulary.update(content_words(text))
-    return {
-        "path": procedure.path,
-        "tagkey": " ".join(encode_key(tag.key) for tag in procedure.tags),
-        "category": " ".join(sorted({encode_key(tag.category_key) for tag in procedure.tags})),
-        "words": " ".join(sorted(vocabulary)),
-        "meta": {
+@dataclass
+class AnalysedProcedure:
+    """What the index keeps of a procedure: term counts per field, words, stored metadata."""
+
+    path: str
+    counts: dict[str, Counter[str]]
+    words: list[str]
+    tag_keys: list[str]
+    categories: list[str]
+    meta: dict[str, Any]
+
+    @classmethod
+    def of(cls, procedure: Any) -> AnalysedProcedure:
+        texts = {
+            "title": procedure.title,
+            "tags": " ".join(tag.label.replace(":", " ") for tag in procedure.tags),
+            "keywords": " ; ".join(procedure.keywords),
+            "summary": procedure.summary,
+            "body": procedure.main_text,
+            "alternates": " ".join(f"{alt.title} {alt.text}" for alt in procedure.alternates),
+        }
+        counts = {name: Counter(terms(text)) for name, text in texts.items()}
+        words = sorted({w for text in texts.values() for w in content_words(text)})
+        meta = {
             "title": procedure.title,
             "tags": [tag.label for tag in procedure.tags],
             "summary": procedure.summary,
-            "alternates": [[alt.title, alt.text] for alt in procedure.alternates],
-        },
-        **{name: " ".join(terms(text)) for name, text in text_fields.items()},
-    }
+            # Which short fields hold which terms, to say where a result matched.
+            "fields": {name: sorted(counts[name]) for name in ("title", "tags", "keywords", "summary")},
+            "alternates": [[alt.title, sorted(set(terms(f"{alt.title} {alt.text}")))] for alt in procedure.alternates],
+        }
+        return cls(
+            path=procedure.path,
+            counts=counts,
+            words=words,
+            tag_keys=[tag.key for tag in procedure.tags],
+            categories=sorted({tag.category_key for tag in procedure.tags}),
+            meta=meta,
+        )
+
+    @property
+    def lengths(self) -> dict[str, int]:
+        return {name: sum(counter.values()) for name, counter in self.counts.items()}
+
+    def impacts(self, averages: dict[str, float]) -> dict[str, float]:
+        """BM25F's weighted, length-normalised term frequency of every term."""
+        impact: Counter[str] = Counter()
+        for name, counter in self.counts.items():
+            length = sum(counter.values())
+            if not length:
+                continue
+            b = FIELD_B[name]
+            scale = FIELD_WEIGHTS[name] / (1 - b + b * length / (averages.get(name) or 1.0))
+            for term, count in counter.items():
+                impact[term] += count * scale
+        return {term: round(value, IMPACT_DIGITS) for term, value in impact.items()}
+
+    def document(self, averages: dict[str, float]) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "text": " ".join(f"{term}^{value}" for term, value in self.impacts(averages).items()),
+            "tagkey": " ".join(encode_key(key) for key in self.tag_keys),
+            "category": " ".join(encode_key(key) for key in self.categories),
+            "meta": self.meta,
+        }
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -143,7 +188,14 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _atomic_write_json(path: Path, data: Any) -> None:
-    _atomic_write_text(path, json.dumps(data, separators=(",", ":")))
+    _atomic_write_text(path, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 class SearchIndex:
@@ -152,48 +204,41 @@ class SearchIndex:
     def __init__(self, procedures_root: Path, index_dir: Path | None = None) -> None:
         self.root = procedures_root
         self.dir = index_dir or default_index_dir(procedures_root)
-        self.state_path = self.dir / "state.json"
+        self.files_path = self.dir / "files.json"
+        self.docs_path = self.dir / "docs.json"
         self.vocab_path = self.dir / "vocab.json"
         self.english_path = self.dir / "english.txt"
+        self._files: dict[str, list[Any]] | None = None
         self._vocab: dict[str, int] | None = None
         self._english: frozenset[str] | None = None
 
     # ---- state -------------------------------------------------------------------------
-    def _read_state(self) -> dict[str, FileState] | None:
-        try:
-            data = json.loads(self.state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if data.get("format") != FORMAT:
-            return None
-        return {path: FileState(*entry) for path, entry in data["files"].items()}
+    def _indexed_files(self, reload: bool = False) -> dict[str, list[Any]] | None:
+        """path -> [hash, mtime_ns, size] of the indexed files, or None without a usable index."""
+        if self._files is None or reload:
+            data = _read_json(self.files_path)
+            self._files = data["files"] if isinstance(data, dict) and data.get("format") == FORMAT else None
+        return self._files
 
     def exists(self) -> bool:
-        return self._read_state() is not None and whoosh_index.exists_in(str(self.dir), INDEX_NAME)
+        return self._indexed_files() is not None and whoosh_index.exists_in(str(self.dir), INDEX_NAME)
 
     def changes(self) -> Changes:
         """Files added, modified or deleted since the last refresh; cheap when nothing changed."""
-        from .model import content_hash, find_procedure_files, relative_path
-
-        known = self._read_state() or {}
+        known = self._indexed_files(reload=True) or {}
         result = Changes()
-        for path in find_procedure_files(self.root):
-            rel = relative_path(path, self.root)
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            result.current[rel] = stat
+        current = list_procedure_files(self.root)
+        for rel, stat in current.items():
             previous = known.get(rel)
             if previous is None:
                 result.changed.append(rel)
-            elif previous.mtime_ns != stat.st_mtime_ns or previous.size != stat.st_size:
+            elif previous[1] != stat.st_mtime_ns or previous[2] != stat.st_size:
                 try:
-                    if content_hash(path.read_bytes()) != previous.hash:
+                    if content_hash((self.root / rel).read_bytes()) != previous[0]:
                         result.changed.append(rel)
                 except OSError:
                     result.changed.append(rel)
-        result.deleted = sorted(set(known) - set(result.current))
+        result.deleted = sorted(set(known) - set(current))
         return result
 
     # ---- writing -----------------------------------------------------------------------
@@ -209,9 +254,8 @@ class SearchIndex:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise IndexBusy(
-                            f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later"
-                        ) from None
+                        message = f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later"
+                        raise IndexBusy(message) from None
                     if not told and on_wait:
                         on_wait(f"waiting for another process that is updating the index in {self.dir} ...")
                         told = True
@@ -233,69 +277,71 @@ class SearchIndex:
 
         started = time.perf_counter()
         with self._write_lock(lock_wait, on_wait):
-            state = self._read_state()
-            if state is None or not whoosh_index.exists_in(str(self.dir), INDEX_NAME):
+            files = self._indexed_files(reload=True)
+            docs = _read_json(self.docs_path)
+            if files is None or not isinstance(docs, dict) or not whoosh_index.exists_in(str(self.dir), INDEX_NAME):
                 self._create_empty()
-                full, state = True, {}
-            elif full:
-                state = {}
-            changes = self.changes() if not full else None
+                full = True
             if full:
-                from .model import find_procedure_files, relative_path
-
-                todo = [relative_path(p, self.root) for p in find_procedure_files(self.root)]
-                deleted: list[str] = []
+                todo = list(list_procedure_files(self.root))
+                deleted = sorted(set(files or {}) - set(todo))
+                files, docs = {}, {}
             else:
+                changes = self.changes()
                 todo, deleted = changes.changed, changes.deleted
             report = RefreshReport(full=full, deleted=len(deleted))
+            if not todo and not deleted and not full:
+                report.unchanged = len(files)
+                report.seconds = time.perf_counter() - started
+                return report
+
+            analysed: list[AnalysedProcedure] = []
+            for count, rel in enumerate(todo, start=1):
+                file_path = self.root / rel
+                procedure, _problems = load_file(file_path, self.root)
+                if rel in files:
+                    report.updated += 1
+                else:
+                    report.added += 1
+                try:
+                    stat = file_path.stat()
+                    files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
+                except OSError:
+                    files.pop(rel, None)
+                docs.pop(rel, None)
+                if procedure is not None:  # an unreadable file is remembered but not searchable
+                    item = AnalysedProcedure.of(procedure)
+                    analysed.append(item)
+                    docs[rel] = {"words": item.words, "lengths": item.lengths}
+                if progress:
+                    progress(count, len(todo))
+            for rel in deleted:
+                files.pop(rel, None)
+                docs.pop(rel, None)
+
+            averages = _average_lengths(docs)
             ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
             writer = ix.writer(limitmb=256)
             try:
                 if full:
                     writer.mergetype = CLEAR
-                for path in deleted:
-                    writer.delete_by_term("path", path)
-                    state.pop(path, None)
-                for count, rel in enumerate(todo, start=1):
-                    file_path = self.root / rel
-                    procedure, _problems = load_file(file_path, self.root)
-                    if procedure is None:  # unreadable: remove any old version, remember its hash
-                        writer.delete_by_term("path", rel)
-                    elif full:
-                        writer.add_document(**document_fields(procedure))
-                    else:
-                        writer.update_document(**document_fields(procedure))
-                    if rel in state:
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                    try:
-                        stat = file_path.stat()
-                        state[rel] = FileState(procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size)
-                    except OSError:
-                        state.pop(rel, None)
-                    if progress:
-                        progress(count, len(todo))
-                if todo or deleted or full:
-                    writer.commit()
                 else:
-                    writer.cancel()
+                    for rel in set(deleted) | set(todo):
+                        writer.delete_by_term("path", rel)
+                for item in analysed:
+                    writer.add_document(**item.document(averages))
+                writer.commit()
             except BaseException:
                 writer.cancel()
                 raise
             if not self.english_path.exists():
                 _atomic_write_text(self.english_path, "\n".join(common_english_words()))
-            if todo or deleted or full:
-                self._write_vocab(ix)
-                _atomic_write_json(
-                    self.state_path,
-                    {
-                        "format": FORMAT,
-                        "root": str(self.root.resolve()),
-                        "files": {p: [s.hash, s.mtime_ns, s.size] for p, s in state.items()},
-                    },
-                )
-            report.unchanged = len(state) - report.added - report.updated
+            vocab = Counter(word for entry in docs.values() for word in entry["words"])
+            _atomic_write_json(self.vocab_path, dict(sorted(vocab.items())))
+            _atomic_write_json(self.docs_path, docs)
+            _atomic_write_json(self.files_path, {"format": FORMAT, "root": str(self.root.resolve()), "files": files})
+            self._files, self._vocab = files, dict(vocab)
+            report.unchanged = len(files) - report.added - report.updated
             report.seconds = time.perf_counter() - started
             return report
 
@@ -309,21 +355,13 @@ class SearchIndex:
             else:
                 child.unlink(missing_ok=True)
         whoosh_index.create_in(str(self.dir), _schema(), indexname=INDEX_NAME)
-
-    def _write_vocab(self, ix: Any) -> None:
-        with ix.reader() as reader:
-            vocab = {word.decode() if isinstance(word, bytes) else word: info.doc_frequency() for word, info in reader.iter_field("words")}
-        _atomic_write_json(self.vocab_path, vocab)
-        self._vocab = vocab
+        self._files = None
 
     # ---- reading -----------------------------------------------------------------------
     def vocabulary(self) -> dict[str, int]:
         """Surface words of the whole collection with their document frequency."""
         if self._vocab is None:
-            try:
-                self._vocab = json.loads(self.vocab_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self._vocab = {}
+            self._vocab = _read_json(self.vocab_path) or {}
         return self._vocab
 
     def english_words(self) -> frozenset[str]:
@@ -347,12 +385,20 @@ class SearchIndex:
         raise AssertionError("unreachable")
 
 
+def _average_lengths(docs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    totals: Counter[str] = Counter()
+    for entry in docs.values():
+        totals.update(entry["lengths"])
+    return {name: totals[name] / len(docs) if docs else 1.0 for name in SEARCH_FIELDS}
+
+
 class IndexReader:
-    """Read access for one query: postings scored by BM25F, stored metadata, tag lookups."""
+    """Read access for one query batch: impacts, stored metadata, tag lookups."""
 
     def __init__(self, searcher: Any, index: SearchIndex) -> None:
         self._searcher = searcher
         self.index = index
+        self._leaves = [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers()]
 
     def __enter__(self) -> IndexReader:
         return self
@@ -367,42 +413,28 @@ class IndexReader:
     def doc_count(self) -> int:
         return self._searcher.doc_count()
 
-    def has_term(self, fieldname: str, term: str) -> bool:
-        return (fieldname, term) in self._searcher.reader()
+    def has_term(self, term: str) -> bool:
+        return ("text", term) in self._searcher.reader()
 
-    def doc_frequency(self, fieldname: str, term: str) -> int:
-        return self._searcher.doc_frequency(fieldname, term)
-
-    def postings(self, fieldname: str, term: str) -> list[tuple[int, float, int]]:
-        """(document number, term frequency, field length) for every live document with the term."""
-        if not self.has_term(fieldname, term):
-            return []
-        reader = self._searcher.reader()
-        matcher = reader.postings(fieldname, term)
-        length = reader.doc_field_length
-        found = []
-        while matcher.is_active():
-            docnum = matcher.id()
-            found.append((docnum, matcher.weight(), length(docnum, fieldname, 1)))
-            matcher.next()
+    def impacts(self, term: str) -> dict[int, float]:
+        """Document number -> impact of the term, for every live document containing it."""
+        found: dict[int, float] = {}
+        for leaf, offset in self._leaves:
+            if ("text", term) not in leaf:
+                continue
+            matcher = leaf.postings("text", term)
+            while matcher.is_active():
+                found[matcher.id() + offset] = matcher.weight()
+                matcher.next()
         return found
-
-    def average_length(self, fieldname: str) -> float:
-        return self._searcher.avg_field_length(fieldname, 1.0) or 1.0
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:
         """Document numbers whose keyword field `tagkey` or `category` holds the value."""
         value = encode_key(value)
-        if not self.has_term(fieldname, value):
+        if (fieldname, value) not in self._searcher.reader():
             return []
         return list(self._searcher.postings(fieldname, value).all_ids())
-
-    def all_documents(self) -> Iterator[int]:
-        return self._searcher.reader().all_doc_ids()
 
     def stored(self, docnum: int) -> dict[str, Any]:
         fields = self._searcher.stored_fields(docnum)
         return {"path": fields["path"], **fields["meta"]}
-
-    def keyword_values(self, fieldname: str) -> list[str]:
-        return [(v.decode() if isinstance(v, bytes) else v).replace("_", " ") for v in self._searcher.reader().field_terms(fieldname)]

@@ -12,10 +12,14 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from .analysis import tag_key
+
+if TYPE_CHECKING:
+    import yaml
 
 REQUIRED_FIELDS = ("title", "tags")
 STRING_FIELDS = ("title", "summary", "owner")
@@ -40,15 +44,6 @@ class Problem:
 
 def _squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def tag_key(text: str) -> str:
-    """The matching key of a tag or tag-like query: case and spacing around words and colon ignored."""
-    if ":" in text:
-        category, _, subject = text.partition(":")
-        category, subject = _squash(category).casefold(), _squash(subject).casefold()
-        return f"{category}:{subject}" if subject else category
-    return _squash(text).casefold()
 
 
 @dataclass(frozen=True)
@@ -132,27 +127,49 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as text, so `reviewed` can be checked with a clear message."""
+@cache
+def _loader_class() -> type:
+    """A safe YAML loader (libyaml when available) that keeps dates as text, so `reviewed` can be
+    checked with a clear message. Built on first use: `kb search` never needs YAML."""
+    import yaml
 
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return type("ProcedureLoader", (base,), {"yaml_implicit_resolvers": resolvers})
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
+    """Every `*.md` file under root, by path relative to root (with `/`), sorted; hidden entries skipped."""
+    found: dict[str, os.stat_result] = {}
+    pending = [("", str(root))]
+    while pending:
+        prefix, directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    pending.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.name.endswith(".md") and entry.is_file():
+                    found[prefix + entry.name] = entry.stat()
+            except OSError:
+                continue
+    return dict(sorted(found.items()))
+
+
 def find_procedure_files(root: Path) -> list[Path]:
-    """Every `*.md` file under root, sorted; hidden folders and files are skipped."""
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / name for name in sorted(filenames) if name.endswith(".md") and not name.startswith("."))
-    return found
+    return [root / rel for rel in list_procedure_files(root)]
 
 
 def relative_path(path: Path, root: Path) -> str:
@@ -201,7 +218,9 @@ def _split_front_matter(text: str, check: _FileChecker) -> tuple[str, str, int] 
 
 def _parse_yaml(source: str, check: _FileChecker) -> tuple[dict[str, Any], dict[str, yaml.Node]] | None:
     """Parses the front matter, keeping each key's node for line numbers."""
-    loader = _Loader(source)
+    import yaml
+
+    loader = _loader_class()(source)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -220,9 +239,15 @@ def _parse_yaml(source: str, check: _FileChecker) -> tuple[dict[str, Any], dict[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 2
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        hint = " (a value with ': ' in it needs quotes)" if "mapping values" in str(reason) else ""
-        check.error(line, f"front matter is not valid YAML: {reason}{hint}")
+        reason = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])
+        # The commonest editor mistakes, worded the same whichever YAML parser is installed.
+        source_lines = source.split("\n")
+        bad_line = source_lines[line - 2] if 0 <= line - 2 < len(source_lines) else ""
+        if "mapping values" in reason:
+            reason = "a value contains ': ' (put the whole value in quotes)"
+        elif "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
+            reason = "a tab is used for indentation; indent with spaces"
+        check.error(line, f"front matter is not valid YAML: {reason}")
         return None
     finally:
         loader.dispose()

@@ -13,18 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz.distance import OSA
-from rapidfuzz.process import extract
+from .analysis import Thesaurus, base_form, edit_limit, is_stopword, stem, tag_key, words
+from .index import IndexReader, SearchIndex
 
-from .analysis import Thesaurus, base_form, edit_limit, is_stopword, stem, terms, words
-from .index import SEARCH_FIELDS, IndexReader, SearchIndex
-from .model import tag_key
-
-# BM25F (Robertson & Zaragoza): term frequencies are length-normalised per field, weighted, summed
-# across fields and only then saturated, so a word repeated in title, tags and body is not
-# counted three times over.
-FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
-FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
+# BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
+# over fields (its impact); saturation and idf are applied here, per concept.
 K1 = 1.2
 SYNONYM_WEIGHT = 0.8
 TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
@@ -67,7 +60,6 @@ class Result:
     summary: str
     score: float
     matched: list[str]
-    alternates: list[list[str]] = field(repr=False, default_factory=list)
     matched_terms: set[str] = field(repr=False, default_factory=set)
 
     def as_json(self) -> dict[str, Any]:
@@ -112,27 +104,24 @@ class QueryEngine:
         parsed.concepts = self._concepts(reader, words(text)[:MAX_QUERY_WORDS], parsed)
         return parsed
 
-    def _known(self, reader: IndexReader, term: str) -> bool:
-        return any(reader.has_term(name, term) for name in SEARCH_FIELDS)
-
     def _repairs(self, word: str) -> list[Alternative]:
         """Typo corrections and completions for a word the collection does not contain.
 
         Real English words are left alone ('talk' is not a typo of 'task'), but may still be
-        the start of a longer collection word, as reps type fragments.
+        the start of a longer collection word, as reps type fragments. Candidates are ordered
+        by distance, then document frequency, then spelling, so every front picks the same.
         """
         vocabulary = self.index.vocabulary()
         repairs: list[Alternative] = []
         limit = edit_limit(word)
         if limit and word not in self.index.english_words():
-            found = extract(word, list(vocabulary), scorer=OSA.distance, score_cutoff=limit, limit=50)
-            if found:
-                best = min(distance for _, distance, _ in found)
-                closest = sorted((c for c in found if c[1] == best), key=lambda c: -vocabulary[c[0]])
-                for candidate, distance, _ in closest[:MAX_TYPO_CANDIDATES]:
+            closest = nearest_words(word, vocabulary, limit)
+            if closest:
+                best = closest[0][1]
+                for candidate, distance in [c for c in closest if c[1] == best][:MAX_TYPO_CANDIDATES]:
                     repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate))
         if len(word) >= 3:
-            completions = sorted((w for w in vocabulary if w.startswith(word) and w != word), key=lambda w: -vocabulary[w])
+            completions = sorted((w for w in vocabulary if w.startswith(word) and w != word), key=lambda w: (-vocabulary[w], w))
             for candidate in completions[:MAX_PREFIX_CANDIDATES]:
                 repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
         return repairs
@@ -143,7 +132,7 @@ class QueryEngine:
         repairs: dict[int, list[Alternative]] = {}
         own_weight = [1.0] * len(query_words)
         for position, word in enumerate(query_words):
-            if is_stopword(word) or self._known(reader, stems[position]) or (bases[position],) in self.thesaurus.rules:
+            if is_stopword(word) or reader.has_term(stems[position]) or (bases[position],) in self.thesaurus.rules:
                 continue
             found = self._repairs(word)
             if found:
@@ -176,7 +165,7 @@ class QueryEngine:
     # ---- scoring -------------------------------------------------------------------------
     def _search(self, reader: IndexReader, query: str, limit: int, tag: str | None) -> Response:
         parsed = self.parse(reader, query)
-        scored, matched_fields, matched_terms = score_concepts(reader, parsed.concepts)
+        scored, matched_terms = score_concepts(reader, parsed.concepts)
         tiers: dict[int, int] = {}
         if parsed.category_key:
             tiers.update(dict.fromkeys(reader.documents_with("category", parsed.category_key), TIER_CATEGORY))
@@ -186,25 +175,27 @@ class QueryEngine:
         if tag:
             allowed = set(reader.documents_with("tagkey", tag_key(tag))) | set(reader.documents_with("category", tag_key(tag)))
             candidates &= allowed
-        ranked = sorted(candidates, key=lambda d: (-tiers.get(d, TIER_TEXT), -round(scored.get(d, 0.0), 6)))
+
+        def rank(docnum: int) -> tuple[int, float]:
+            return -tiers.get(docnum, TIER_TEXT), -round(scored.get(docnum, 0.0), 6)
+
         # Equal scores are ordered by path, as in the browser; only the head needs stored fields.
-        head = {d: reader.stored(d) for d in ranked[: limit + TIE_WINDOW]}
-        ordered = sorted(head, key=lambda d: (-tiers.get(d, TIER_TEXT), -round(scored.get(d, 0.0), 6), head[d]["path"]))
+        head = {d: reader.stored(d) for d in sorted(candidates, key=rank)[: limit + TIE_WINDOW]}
         results = []
-        for docnum in ordered[:limit]:
+        for docnum in sorted(head, key=lambda d: (*rank(d), head[d]["path"]))[:limit]:
             stored = head[docnum]
-            result = Result(
-                path=stored["path"],
-                title=stored["title"],
-                tags=stored["tags"],
-                summary=stored["summary"],
-                score=scored.get(docnum, 0.0),
-                matched=[],
-                alternates=stored["alternates"],
-                matched_terms=matched_terms.get(docnum, set()),
+            terms_here = matched_terms.get(docnum, set())
+            results.append(
+                Result(
+                    path=stored["path"],
+                    title=stored["title"],
+                    tags=stored["tags"],
+                    summary=stored["summary"],
+                    score=scored.get(docnum, 0.0),
+                    matched=describe_match(stored, terms_here, tiers.get(docnum) == TIER_EXACT_TAG),
+                    matched_terms=terms_here,
+                )
             )
-            result.matched = describe_match(result, matched_fields.get(docnum, set()), docnum in tiers and tiers[docnum] == TIER_EXACT_TAG)
-            results.append(result)
         response = Response(query=query, results=results, total=len(candidates), corrections=parsed.corrections)
         response.tag = parsed.tag_key
         response.category = parsed.category_key
@@ -215,81 +206,76 @@ class QueryEngine:
     def did_you_mean(self, parsed: ParsedQuery) -> str | None:
         """A nearby query made of collection words, for a query that found nothing."""
         vocabulary = self.index.vocabulary()
-        if not vocabulary:
-            return None
         suggestion, changed = [], False
         for word in words(parsed.text)[:MAX_QUERY_WORDS]:
             if word in vocabulary or is_stopword(word):
                 suggestion.append(word)
                 continue
-            found = extract(word, list(vocabulary), scorer=OSA.distance, score_cutoff=max(2, len(word) // 3), limit=5)
-            if found:
-                best = min(found, key=lambda c: (c[1], -vocabulary[c[0]]))
-                suggestion.append(best[0])
+            closest = nearest_words(word, vocabulary, max(2, len(word) // 3))
+            if closest:  # a word with nothing near it is left out of the suggestion
+                suggestion.append(closest[0][0])
                 changed = True
         return " ".join(suggestion) if changed else None
 
 
-def term_frequencies(reader: IndexReader, term: str) -> dict[int, tuple[float, frozenset[str]]]:
-    """BM25F's pseudo term frequency of one term in every procedure containing it, with the fields.
+def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tuple[str, int]]:
+    """Collection words within `limit` edits (transpositions count as one), nearest and commonest first."""
+    if not vocabulary or limit < 1:
+        return []
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
 
-    Each field's frequency is normalised by the field's length and weighted; saturation and idf
-    are applied later, per concept.
+    found = extract(word, list(vocabulary), scorer=OSA.distance, score_cutoff=limit, limit=None)
+    return sorted(((w, int(d)) for w, d, _ in found), key=lambda c: (c[1], -vocabulary[c[0]], c[0]))
+
+
+def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[int, float], dict[int, set[str]]]:
+    """Scores every procedure matching any concept: (scores, matched terms).
+
+    A concept is scored as one pseudo-term: the weighted impacts of its alternatives are summed
+    and one idf is taken over the procedures that contain any of them. Otherwise a rare synonym
+    would outweigh the common word the rep actually typed.
     """
-    weighted: dict[int, float] = defaultdict(float)
-    fields: dict[int, set[str]] = defaultdict(set)
-    for name in SEARCH_FIELDS:
-        postings = reader.postings(name, term)
-        if not postings:
-            continue
-        weight, b, average = FIELD_WEIGHTS[name], FIELD_B[name], reader.average_length(name)
-        for docnum, frequency, length in postings:
-            weighted[docnum] += weight * frequency / (1 - b + b * length / average)
-            fields[docnum].add(name)
-    return {d: (tf, frozenset(fields[d])) for d, tf in weighted.items()}
+    cache: dict[str, dict[int, float]] = {}
 
-
-def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[int, float], dict[int, set[str]], dict[int, set[str]]]:
-    """Scores every procedure matching any concept: (scores, matched fields, matched terms).
-
-    A concept is scored as one pseudo-term: the weighted frequencies of its alternatives are
-    summed, and one idf is taken over the procedures that contain any of them. Otherwise a rare
-    synonym would outweigh the common word the rep actually typed.
-    """
-    cache: dict[str, dict[int, tuple[float, frozenset[str]]]] = {}
-
-    def frequencies(term: str) -> dict[int, tuple[float, frozenset[str]]]:
+    def impacts(term: str) -> dict[int, float]:
         if term not in cache:
-            cache[term] = term_frequencies(reader, term)
+            cache[term] = reader.impacts(term)
         return cache[term]
 
     totals: dict[int, float] = defaultdict(float)
-    matched_fields: dict[int, set[str]] = defaultdict(set)
     matched_terms: dict[int, set[str]] = defaultdict(set)
     for concept in concepts:
         concept_tf: dict[int, float] = defaultdict(float)
         for alternative in concept.alternatives:
-            per_term = [frequencies(t) for t in alternative.terms]
+            per_term = [impacts(t) for t in alternative.terms]
             # Every word of a multi-word alternative must be present; the rarest one counts.
-            docs = set(per_term[0]).intersection(*per_term[1:])
+            docs = set(per_term[0]).intersection(*per_term[1:]) if len(per_term) > 1 else per_term[0]
             for docnum in docs:
-                concept_tf[docnum] += alternative.weight * min(p[docnum][0] for p in per_term)
-                for term, postings in zip(alternative.terms, per_term, strict=True):
-                    matched_fields[docnum].update(postings[docnum][1])
-                    matched_terms[docnum].add(term)
+                concept_tf[docnum] += alternative.weight * min(p[docnum] for p in per_term)
+                matched_terms[docnum].update(alternative.terms)
         documents = len(concept_tf)
         idf = math.log(1 + (reader.doc_count - documents + 0.5) / (documents + 0.5))
         for docnum, tf in concept_tf.items():
             totals[docnum] += idf * tf * (K1 + 1) / (K1 + tf)
-    return totals, matched_fields, matched_terms
+    return totals, matched_terms
 
 
-def describe_match(result: Result, fields: set[str], exact_tag: bool) -> list[str]:
+def describe_match(stored: dict[str, Any], matched_terms: set[str], exact_tag: bool) -> list[str]:
     """Where a result matched, in the words shown to reps: fields, then the alternate methods."""
     described = ["tag"] if exact_tag else []
-    described += [name for name in SEARCH_FIELDS if name in fields and name != "alternates"]
-    if "alternates" in fields:
-        for title, text in result.alternates:
-            if result.matched_terms & set(terms(f"{title} {text}")):
-                described.append(f"alternate method: {title}")
-    return described
+    unexplained = set(matched_terms)
+    for name in ("title", "tags", "keywords", "summary"):
+        found = matched_terms.intersection(stored["fields"][name])
+        if found:
+            described.append(name)
+            unexplained -= found
+    alternates = []
+    for title, alternate_terms in stored["alternates"]:
+        found = matched_terms.intersection(alternate_terms)
+        if found:
+            alternates.append(f"alternate method: {title}")
+            unexplained -= found
+    if unexplained:
+        described.append("body")
+    return described + alternates
