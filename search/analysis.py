@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from snowballstemmer.english_stemmer import EnglishStemmer
+import Stemmer
 
 BUILTIN_SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
 
@@ -39,7 +39,7 @@ STOPWORDS = frozenset(
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-_stemmer = EnglishStemmer()
+_stemmer = Stemmer.Stemmer("english")
 
 
 def fold(text: str) -> str:

@@ -220,16 +220,13 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 def _snippet(path: Path, stems: set[str], width: int = 150) -> str:
     """The stretch of the procedure's text with the most matched words."""
-    from .analysis import fold, stem
-    from .model import load_file
+    from .model import read_body
 
     if not stems:
         return ""
-    procedure, _ = load_file(path, path.parent)
-    if procedure is None:
-        return ""
-    text = " ".join([procedure.main_text, *(f"{a.title}: {a.text}" for a in procedure.alternates)]).replace("\n", " ")
-    hits = [m.start() for m in _WORD.finditer(text) if stem(fold(m.group())) in stems]
+    main_text, alternates = read_body(path)
+    text = " ".join([main_text, *(f"{a.title}: {a.text}" for a in alternates)]).replace("\n", " ")
+    hits = [m.start() for m in _WORD.finditer(text) if _is_match(m.group(), stems)]
     if not hits:
         return ""
     best_start, best_count = hits[0], 0
@@ -243,10 +240,17 @@ def _snippet(path: Path, stems: set[str], width: int = 150) -> str:
     return ("…" if begin > 0 else "") + text[begin:end].strip() + ("…" if end < len(text) else "")
 
 
-def _highlight(text: str, stems: set[str], style: Style) -> str:
+def _is_match(word: str, stems: set[str]) -> bool:
+    """Whether a word of the text stems to a matched term; stems share their first letters with
+    their words, so most words are ruled out without running the stemmer."""
     from .analysis import fold, stem
 
-    return _WORD.sub(lambda m: style.mark(m.group()) if stem(fold(m.group())) in stems else m.group(), text)
+    folded = fold(word)
+    return folded[:2] in {s[:2] for s in stems} and stem(folded) in stems
+
+
+def _highlight(text: str, stems: set[str], style: Style) -> str:
+    return _WORD.sub(lambda m: style.mark(m.group()) if _is_match(m.group(), stems) else m.group(), text)
 
 
 # ---- show ------------------------------------------------------------------------------------

@@ -463,6 +463,16 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     return procedure, check.problems
 
 
+def read_body(path: Path) -> tuple[str, list[AlternateMethod]]:
+    """The plain main text and alternate methods of a file, without parsing its front matter."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    except OSError:
+        return "", []
+    split = _split_front_matter(text, _FileChecker(path.name))
+    return _parse_body(split[1], split[2], _FileChecker(path.name)) if split else ("", [])
+
+
 def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:
     rel = relative_path(path, root)
     try:

@@ -26,7 +26,6 @@ MAX_QUERY_WORDS = 48
 MAX_TYPO_CANDIDATES = 3
 MAX_PREFIX_CANDIDATES = 5
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
-TIE_WINDOW = 20
 
 
 @dataclass(frozen=True)
@@ -179,8 +178,13 @@ class QueryEngine:
         def rank(docnum: int) -> tuple[int, float]:
             return -tiers.get(docnum, TIER_TEXT), -round(scored.get(docnum, 0.0), 6)
 
-        # Equal scores are ordered by path, as in the browser; only the head needs stored fields.
-        head = {d: reader.stored(d) for d in sorted(candidates, key=rank)[: limit + TIE_WINDOW]}
+        # Equal scores are ordered by path, as in the browser: the head is the first `limit`
+        # documents plus any that tie with the last of them; only the head needs stored fields.
+        ranked = sorted(candidates, key=rank)
+        end = min(limit, len(ranked))
+        while 0 < end < len(ranked) and rank(ranked[end]) == rank(ranked[end - 1]):
+            end += 1
+        head = {d: reader.stored(d) for d in ranked[:end]}
         results = []
         for docnum in sorted(head, key=lambda d: (*rank(d), head[d]["path"]))[:limit]:
             stored = head[docnum]

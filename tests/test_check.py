@@ -41,9 +41,7 @@ def problem_lines(stdout: str) -> list[str]:
 CASES = {
     "yaml-syntax-mapping-value": (
         {"area/yaml.md": front('title: "YAML value"', "tags:", "  - Shipping", "summary: Customer says: where is it")},
-        [
-            "area/yaml.md:5: error: front matter is not valid YAML: a value contains ': ' (put the whole value in quotes)"
-        ],
+        ["area/yaml.md:5: error: front matter is not valid YAML: a value contains ': ' (put the whole value in quotes)"],
     ),
     "yaml-syntax-tab": (
         {"yaml-tab.md": front('title: "YAML tab"', "tags:", "\t- Shipping")},

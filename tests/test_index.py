@@ -155,3 +155,26 @@ def test_unreadable_file_is_skipped_and_reindexed_once_fixed(tmp_path: Path) -> 
     broken.write_text(procedure_text("Fixed now", ["Area: Fixed"]), encoding="utf-8")
     index.refresh()
     assert paths(index, "fixed") == ["broken.md"]
+
+
+def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
+    """The fast posting reader gives what Whoosh's own matcher API gives, deletions included."""
+    from search.index import IMPACT_DIGITS
+
+    root = tmp_path / "kb"
+    make_folder(root, 300)
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    (root / "area3" / "proc-00010.md").unlink()  # a deletion in the big segment
+    (root / "area0" / "proc-00007.md").write_text(procedure_text("Changed alpha", ["Area: Topic 7"]), encoding="utf-8")
+    index.refresh()
+    with index.open() as reader:
+        searcher = reader._searcher
+        for term in ("alpha", "handl", "casebook", "chang", "procedur"):
+            expected = {}
+            matcher = searcher.postings("text", term)
+            while matcher.is_active():
+                expected[matcher.id()] = round(matcher.weight(), IMPACT_DIGITS)
+                matcher.next()
+            assert reader.impacts(term) == expected, term
+            assert expected
