@@ -139,7 +139,7 @@ def open_index(settings: Settings, quiet: bool = False):
         )
         if not quiet:
             print(f"{what} ...", file=sys.stderr, flush=True)
-        index.refresh(progress=None if quiet else _progress_printer("  indexed"), on_wait=lambda m: print(m, file=sys.stderr))
+        index.refresh(progress=None if quiet else _progress_printer("  indexed"), notify=lambda m: print(m, file=sys.stderr))
     return index
 
 
@@ -393,7 +393,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from .index import SearchIndex
 
     index = SearchIndex(settings.procedures, settings.index_dir)
-    report = index.refresh(full=args.full, progress=_progress_printer("indexed"), on_wait=lambda m: print(m, file=sys.stderr))
+    report = index.refresh(full=args.full, progress=_progress_printer("indexed"), notify=lambda m: print(m, file=sys.stderr))
     kind = "full build" if report.full else "update"
     print(
         f"Index {kind} in {report.seconds:.2f} s: {report.added} added, {report.updated} updated, "

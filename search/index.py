@@ -25,6 +25,7 @@ Layout of an index folder (outside the procedures folder, see `default_index_dir
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import fcntl
 import hashlib
@@ -52,6 +53,7 @@ FORMAT = 5
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
+NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
 SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
 # Title and tags name the situation; keywords are the reps' own words for it; the body and the
 # alternate methods describe it at length. Short fields normalise their length less (b).
@@ -212,6 +214,7 @@ class SearchIndex:
         self._files: dict[str, list[Any]] | None = None
         self._vocab: dict[str, int] | None = None
         self._english: frozenset[str] | None = None
+        self._sorted_words: list[str] | None = None
 
     # ---- state -------------------------------------------------------------------------
     def _indexed_files(self, reload: bool = False) -> dict[str, list[Any]] | None:
@@ -248,7 +251,7 @@ class SearchIndex:
 
     # ---- writing -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def _write_lock(self, wait: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+    def _write_lock(self, wait: float, notify: Callable[[str], None] | None) -> Iterator[None]:
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / "kb.lock", "a+") as handle:
             deadline = time.monotonic() + wait
@@ -261,8 +264,8 @@ class SearchIndex:
                     if time.monotonic() >= deadline:
                         message = f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later"
                         raise IndexBusy(message) from None
-                    if not told and on_wait:
-                        on_wait(f"waiting for another process that is updating the index in {self.dir} ...")
+                    if not told and notify:
+                        notify(f"waiting for another process that is updating the index in {self.dir} ...")
                         told = True
                     time.sleep(0.1)
             try:
@@ -274,14 +277,18 @@ class SearchIndex:
         self,
         full: bool = False,
         progress: Callable[[int, int], None] | None = None,
-        on_wait: Callable[[str], None] | None = None,
+        notify: Callable[[str], None] | None = None,
         lock_wait: float = LOCK_WAIT_SECONDS,
     ) -> RefreshReport:
-        """Brings the index up to date with the folder: only changed files unless `full`."""
+        """Brings the index up to date with the folder: only changed files unless `full`.
+
+        `progress(done, total)` follows the reading of files; `notify(message)` gets the waits
+        and stages a user should hear about.
+        """
         from .model import load_file
 
         started = time.perf_counter()
-        with self._write_lock(lock_wait, on_wait):
+        with self._write_lock(lock_wait, notify):
             state = _read_json(self.files_path)
             if not isinstance(state, dict) or state.get("format") != FORMAT or not whoosh_index.exists_in(str(self.dir), INDEX_NAME):
                 self._create_empty()
@@ -340,7 +347,9 @@ class SearchIndex:
                 files.pop(rel, None)
 
             averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
-            writer = ix.writer(limitmb=256)
+            if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
+                notify(f"writing the index ({len(analysed)} procedures) ...")
+            writer = ix.writer(limitmb=256, compound=False)
             try:
                 if full:
                     writer.mergetype = CLEAR
@@ -361,7 +370,7 @@ class SearchIndex:
                 self.files_path,
                 {"format": FORMAT, "root": str(self.root.resolve()), "documents": documents, "totals": dict(totals), "files": files},
             )
-            self._files, self._vocab = files, vocabulary
+            self._files, self._vocab, self._sorted_words = files, vocabulary, None
             report.unchanged = len(files) - report.added - report.updated
             report.seconds = time.perf_counter() - started
             return report
@@ -384,6 +393,15 @@ class SearchIndex:
         if self._vocab is None:
             self._vocab = _read_json(self.vocab_path) or {}
         return self._vocab
+
+    def words_starting_with(self, prefix: str) -> list[str]:
+        """Collection words that start with `prefix` (and are longer), by binary search."""
+        if self._sorted_words is None:
+            self._sorted_words = sorted(self.vocabulary())
+        words = self._sorted_words
+        start = bisect.bisect_right(words, prefix)
+        end = bisect.bisect_left(words, prefix + "\uffff", start)
+        return words[start:end]
 
     def english_words(self) -> frozenset[str]:
         if self._english is None:

@@ -9,7 +9,6 @@ typed. Each concept is scored like one BM25F term over all its alternatives.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +119,7 @@ class QueryEngine:
                 for candidate, distance in [c for c in closest if c[1] == best][:MAX_TYPO_CANDIDATES]:
                     repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate))
         if len(word) >= 3:
-            completions = sorted((w for w in vocabulary if w.startswith(word) and w != word), key=lambda w: (-vocabulary[w], w))
+            completions = sorted(self.index.words_starting_with(word), key=lambda w: (-vocabulary[w], w))
             for candidate in completions[:MAX_PREFIX_CANDIDATES]:
                 repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
         return repairs
@@ -164,7 +163,8 @@ class QueryEngine:
     # ---- scoring -------------------------------------------------------------------------
     def _search(self, reader: IndexReader, query: str, limit: int, tag: str | None) -> Response:
         parsed = self.parse(reader, query)
-        scored, matched_terms = score_concepts(reader, parsed.concepts)
+        scorer = ConceptScorer(reader, parsed.concepts)
+        scored = scorer.scores()
         tiers: dict[int, int] = {}
         if parsed.category_key:
             tiers.update(dict.fromkeys(reader.documents_with("category", parsed.category_key), TIER_CATEGORY))
@@ -188,7 +188,7 @@ class QueryEngine:
         results = []
         for docnum in sorted(head, key=lambda d: (*rank(d), head[d]["path"]))[:limit]:
             stored = head[docnum]
-            terms_here = matched_terms.get(docnum, set())
+            terms_here = scorer.matched_terms(docnum)
             results.append(
                 Result(
                     path=stored["path"],
@@ -233,36 +233,52 @@ def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tup
     return sorted(((w, int(d)) for w, d, _ in found), key=lambda c: (c[1], -vocabulary[c[0]], c[0]))
 
 
-def score_concepts(reader: IndexReader, concepts: list[Concept]) -> tuple[dict[int, float], dict[int, set[str]]]:
-    """Scores every procedure matching any concept: (scores, matched terms).
+class ConceptScorer:
+    """Scores procedures against a query's concepts, reading each term's impacts once.
 
     A concept is scored as one pseudo-term: the weighted impacts of its alternatives are summed
     and one idf is taken over the procedures that contain any of them. Otherwise a rare synonym
     would outweigh the common word the rep actually typed.
     """
-    cache: dict[str, dict[int, float]] = {}
 
-    def impacts(term: str) -> dict[int, float]:
-        if term not in cache:
-            cache[term] = reader.impacts(term)
-        return cache[term]
+    def __init__(self, reader: IndexReader, concepts: list[Concept]) -> None:
+        self.reader = reader
+        self.concepts = concepts
+        self._impacts: dict[str, dict[int, float]] = {}
 
-    totals: dict[int, float] = defaultdict(float)
-    matched_terms: dict[int, set[str]] = defaultdict(set)
-    for concept in concepts:
-        concept_tf: dict[int, float] = defaultdict(float)
-        for alternative in concept.alternatives:
-            per_term = [impacts(t) for t in alternative.terms]
-            # Every word of a multi-word alternative must be present; the rarest one counts.
-            docs = set(per_term[0]).intersection(*per_term[1:]) if len(per_term) > 1 else per_term[0]
-            for docnum in docs:
-                concept_tf[docnum] += alternative.weight * min(p[docnum] for p in per_term)
-                matched_terms[docnum].update(alternative.terms)
-        documents = len(concept_tf)
-        idf = math.log(1 + (reader.doc_count - documents + 0.5) / (documents + 0.5))
-        for docnum, tf in concept_tf.items():
-            totals[docnum] += idf * tf * (K1 + 1) / (K1 + tf)
-    return totals, matched_terms
+    def impacts(self, term: str) -> dict[int, float]:
+        if term not in self._impacts:
+            self._impacts[term] = self.reader.impacts(term)
+        return self._impacts[term]
+
+    def scores(self) -> dict[int, float]:
+        totals: dict[int, float] = {}
+        for concept in self.concepts:
+            concept_tf: dict[int, float] = {}
+            for alternative in concept.alternatives:
+                weight = alternative.weight
+                per_term = [self.impacts(t) for t in alternative.terms]
+                if len(per_term) == 1:
+                    for docnum, impact in per_term[0].items():
+                        concept_tf[docnum] = concept_tf.get(docnum, 0.0) + weight * impact
+                    continue
+                # Every word of a multi-word alternative must be present; the rarest one counts.
+                for docnum in set(per_term[0]).intersection(*per_term[1:]):
+                    concept_tf[docnum] = concept_tf.get(docnum, 0.0) + weight * min(p[docnum] for p in per_term)
+            documents = len(concept_tf)
+            idf = math.log(1 + (self.reader.doc_count - documents + 0.5) / (documents + 0.5))
+            for docnum, tf in concept_tf.items():
+                totals[docnum] = totals.get(docnum, 0.0) + idf * tf * (K1 + 1) / (K1 + tf)
+        return totals
+
+    def matched_terms(self, docnum: int) -> set[str]:
+        """The terms of the alternatives that matched this procedure (for highlighting)."""
+        found: set[str] = set()
+        for concept in self.concepts:
+            for alternative in concept.alternatives:
+                if all(docnum in self.impacts(t) for t in alternative.terms):
+                    found.update(alternative.terms)
+        return found
 
 
 def describe_match(stored: dict[str, Any], matched_terms: set[str], exact_tag: bool) -> list[str]:

@@ -124,7 +124,7 @@ def test_busy_index_is_reported_not_corrupted(tmp_path: Path) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         messages: list[str] = []
         try:
-            index.refresh(full=True, lock_wait=0.3, on_wait=messages.append)
+            index.refresh(full=True, lock_wait=0.3, notify=messages.append)
         except IndexBusy as busy:
             assert "another process" in str(busy)
         else:
