@@ -493,6 +493,22 @@ class IndexReader:
             return []
         return list(self._searcher.postings(fieldname, value).all_ids())
 
+    def terms(self) -> Iterator[str]:
+        """Every term of the scored field, in order."""
+        for term in self._searcher.reader().lexicon("text"):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(document number, stored fields) of every live document."""
+        reader = self._searcher.reader()
+        for docnum in reader.all_doc_ids():
+            yield docnum, self.stored(docnum)
+
+    def keyword_values(self, fieldname: str) -> Iterator[str]:
+        """The decoded values of the `tagkey` or `category` keyword field."""
+        for value in self._searcher.reader().lexicon(fieldname):
+            yield (value.decode("utf-8") if isinstance(value, bytes) else value).replace("_", " ")
+
     def stored(self, docnum: int) -> dict[str, Any]:
         fields = self._searcher.stored_fields(docnum)
         return {"path": fields["path"], **fields["meta"]}

@@ -175,8 +175,9 @@ class QueryEngine:
             allowed = set(reader.documents_with("tagkey", tag_key(tag))) | set(reader.documents_with("category", tag_key(tag)))
             candidates &= allowed
 
-        def rank(docnum: int) -> tuple[int, float]:
-            return -tiers.get(docnum, TIER_TEXT), -round(scored.get(docnum, 0.0), 6)
+        def rank(docnum: int) -> tuple[int, int]:
+            # Scores compare at 6 decimals, rounded as JavaScript's Math.round does.
+            return -tiers.get(docnum, TIER_TEXT), -math.floor(scored.get(docnum, 0.0) * 1e6 + 0.5)
 
         # Equal scores are ordered by path, as in the browser: the head is the first `limit`
         # documents plus any that tie with the last of them; only the head needs stored fields.

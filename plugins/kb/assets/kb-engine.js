@@ -1,0 +1,466 @@
+/* Service KB search engine for the browser: the same query semantics and the same numbers as
+ * `kb search` (search/query.py), read from the static files that search/export.py writes.
+ * Step for step a port of QueryEngine; when one changes, so must the other
+ * (tests/test_browser_parity.py compares them on the dev set). */
+(function (root) {
+  "use strict";
+
+  var stem = root.kbStem || (typeof require === "function" ? require("./kb-stemmer.js") : null);
+
+  // ---- analysis (search/analysis.py) ---------------------------------------------------
+  var TOKEN = /[a-z0-9]+(?:'[a-z]+)*/g;
+  var THOUSANDS = /(\d),(?=\d{3}\b)/g;
+  var COMBINING = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
+
+  function fold(text) {
+    if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase().replace(/`/g, "'");
+    return text.normalize("NFKD").replace(COMBINING, "").toLowerCase().replace(/\u00df/g, "ss")
+      .replace(/[\u2019\u2018`]/g, "'");
+  }
+
+  function squash(text) { return text.split(/\s+/).filter(Boolean).join(" "); }
+
+  function words(text) {
+    var out = [];
+    var folded = fold(text).replace(THOUSANDS, "$1");
+    var match;
+    TOKEN.lastIndex = 0;
+    while ((match = TOKEN.exec(folded)) !== null) {
+      var token = match[0];
+      if (token.slice(-2) === "'s") token = token.slice(0, -2);
+      token = token.replace(/'/g, "");
+      if (token.length > 1 || /^[0-9]+$/.test(token)) out.push(token);
+    }
+    return out;
+  }
+
+  var stemCache = Object.create(null);
+  function stemWord(word) {
+    if (word.length < 3 || !/^[a-z]+$/.test(word)) return word;
+    if (!(word in stemCache)) stemCache[word] = stem(word);
+    return stemCache[word];
+  }
+
+  function baseForm(word) {
+    if (word.length <= 3 || !/^[a-z]+$/.test(word)) return word;
+    var rules = [["ies", "y"], ["ied", "y"], ["sses", "ss"], ["xes", "x"], ["ches", "ch"], ["shes", "sh"]];
+    for (var i = 0; i < rules.length; i++) {
+      var suffix = rules[i][0], replacement = rules[i][1];
+      if (word.slice(-suffix.length) === suffix && word.length > suffix.length + 2) {
+        var cut = word.slice(0, -suffix.length) + replacement;
+        return replacement !== "y" ? baseForm(cut) : cut;
+      }
+    }
+    var endings = ["ing", "ed", "s"];
+    for (var j = 0; j < endings.length; j++) {
+      var end = endings[j];
+      if (word.slice(-end.length) === end && word.length - end.length >= 3 &&
+          !/(ss|us|is)$/.test(word)) {
+        word = word.slice(0, -end.length);
+        break;
+      }
+    }
+    if (word.slice(-1) === "e" && word.length > 3) word = word.slice(0, -1);
+    return word.replace(/([b-df-hj-np-tv-z])\1$/, "$1");
+  }
+
+  function tagKey(text) {
+    var colon = text.indexOf(":");
+    if (colon >= 0) {
+      var category = squash(text.slice(0, colon)).toLowerCase();
+      var subject = squash(text.slice(colon + 1)).toLowerCase();
+      return subject ? category + ":" + subject : category;
+    }
+    return squash(text).toLowerCase();
+  }
+
+  function editLimit(word) {
+    if (word.length < 4 || /^[0-9]+$/.test(word)) return 0;
+    return word.length < 7 ? 1 : 2;
+  }
+
+  // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's OSA.
+  function osa(a, b, limit) {
+    if (Math.abs(a.length - b.length) > limit) return limit + 1;
+    var prev2 = null, prev = [], cur, i, j;
+    for (j = 0; j <= b.length; j++) prev[j] = j;
+    for (i = 1; i <= a.length; i++) {
+      cur = [i];
+      var best = i;
+      for (j = 1; j <= b.length; j++) {
+        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        var v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+        cur[j] = v;
+        if (v < best) best = v;
+      }
+      if (best > limit) return limit + 1;
+      prev2 = prev;
+      prev = cur;
+    }
+    return prev[b.length];
+  }
+
+  function fnv1a32(text) {
+    var bytes = new TextEncoder().encode(text);
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      h ^= bytes[i];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> 0;
+  }
+
+  // Python's str.strip(chars) for a set of characters.
+  function stripChars(text, chars) {
+    var start = 0, end = text.length;
+    while (start < end && chars.indexOf(text[start]) >= 0) start++;
+    while (end > start && chars.indexOf(text[end - 1]) >= 0) end--;
+    return text.slice(start, end);
+  }
+
+  // ---- data loading --------------------------------------------------------------------
+  function Engine(base, fetcher) {
+    this.base = base.replace(/\/?$/, "/");
+    this.fetcher = fetcher || function (url) {
+      return fetch(url).then(function (r) {
+        if (!r.ok) throw new Error("cannot load " + url + ": " + r.status);
+        return r.json();
+      });
+    };
+    this.cache = Object.create(null);
+    this.ready = null;
+  }
+
+  Engine.prototype.file = function (name) {
+    var self = this;
+    if (!(name in this.cache)) {
+      var version = this.manifest ? "?v=" + this.manifest.version : "";
+      this.cache[name] = this.fetcher(this.base + name + version).catch(function (error) {
+        delete self.cache[name];
+        throw error;
+      });
+    }
+    return this.cache[name];
+  };
+
+  Engine.prototype.load = function () {
+    var self = this;
+    if (!this.ready) {
+      this.ready = this.fetcher(this.base + "manifest.json?t=" + Date.now()).then(function (manifest) {
+        self.manifest = manifest;
+        self.stopwords = new Set(manifest.stopwords);
+        return self.file("thesaurus.json");
+      }).then(function (thesaurus) {
+        self.thesaurus = thesaurus;
+        return self;
+      }).catch(function (error) {
+        self.ready = null;
+        throw error;
+      });
+    }
+    return this.ready;
+  };
+
+  function pad(number, width) { var s = String(number); while (s.length < width) s = "0" + s; return s; }
+
+  Engine.prototype.termShard = function (term) {
+    return this.file("terms/" + pad(fnv1a32(term) % this.manifest.term_shards, 4) + ".json");
+  };
+
+  // term -> Map(docid -> impact), or null when the collection does not have the term.
+  Engine.prototype.impacts = function (term) {
+    var self = this;
+    this.postings = this.postings || Object.create(null);
+    if (term in this.postings) return Promise.resolve(this.postings[term]);
+    return this.termShard(term).then(function (shard) {
+      var flat = Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : null;
+      var map = null;
+      if (flat) {
+        map = new Map();
+        var doc = 0;
+        for (var i = 0; i < flat.length; i += 2) { doc += flat[i]; map.set(doc, flat[i + 1]); }
+      }
+      self.postings[term] = map;
+      return map;
+    });
+  };
+
+  Engine.prototype.tagDocs = function (key) {
+    return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
+      return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : [];
+    });
+  };
+
+  Engine.prototype.vocabulary = function () {
+    var self = this;
+    if (!this.vocab) {
+      this.vocab = this.file("vocab.json").then(function (data) {
+        var df = new Map();
+        for (var i = 0; i < data.words.length; i++) df.set(data.words[i], data.df[i]);
+        return { words: data.words.slice().sort(), df: df };
+      });
+    }
+    return this.vocab;
+  };
+
+  Engine.prototype.isEnglish = function (word) {
+    var letter = word[0];
+    if (this.manifest.english.indexOf(letter) < 0) return Promise.resolve(false);
+    return this.file("english/" + letter + ".json").then(function (list) {
+      var lo = 0, hi = list.length;
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid] < word) lo = mid + 1; else hi = mid; }
+      return list[lo] === word;
+    });
+  };
+
+  // ---- query semantics (search/query.py) -----------------------------------------------
+  function nearestWords(word, vocab, limit) {
+    var found = [];
+    for (var i = 0; i < vocab.words.length; i++) {
+      var candidate = vocab.words[i];
+      var d = osa(word, candidate, limit);
+      if (d <= limit) found.push([candidate, d]);
+    }
+    found.sort(function (a, b) {
+      return a[1] - b[1] || vocab.df.get(b[0]) - vocab.df.get(a[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+    });
+    return found;
+  }
+
+  function wordsStartingWith(vocab, prefix) {
+    var list = vocab.words, lo = 0, hi = list.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid] <= prefix) lo = mid + 1; else hi = mid; }
+    var out = [];
+    for (var i = lo; i < list.length && list[i].lastIndexOf(prefix, 0) === 0; i++) out.push(list[i]);
+    return out;
+  }
+
+  Engine.prototype.repairs = function (word) {
+    var self = this, m = this.manifest;
+    return Promise.all([this.vocabulary(), editLimit(word) ? this.isEnglish(word) : Promise.resolve(true)]).then(function (got) {
+      var vocab = got[0], english = got[1], repairs = [];
+      var limit = editLimit(word);
+      if (limit && !english) {
+        var closest = nearestWords(word, vocab, limit);
+        if (closest.length) {
+          var best = closest[0][1];
+          closest.filter(function (c) { return c[1] === best; }).slice(0, m.limits.typo_candidates).forEach(function (c) {
+            repairs.push({ terms: [stemWord(c[0])], weight: m.weights.typo[String(c[1])], kind: "typo", text: c[0] });
+          });
+        }
+      }
+      if (word.length >= 3) {
+        wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
+          return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
+        }).slice(0, m.limits.prefix_candidates).forEach(function (c) {
+          repairs.push({ terms: [stemWord(c)], weight: m.weights.prefix, kind: "prefix", text: c });
+        });
+      }
+      return repairs;
+    });
+  };
+
+  Engine.prototype.matchRule = function (bases, start) {
+    var rules = this.thesaurus.rules;
+    for (var length = Math.min(this.thesaurus.longest, bases.length - start); length > 0; length--) {
+      var key = bases.slice(start, start + length).join(" ");
+      if (Object.prototype.hasOwnProperty.call(rules, key) && rules[key].length) return [length, rules[key]];
+    }
+    return [0, []];
+  };
+
+  Engine.prototype.concepts = function (queryWords, parsed) {
+    var self = this, m = this.manifest;
+    var stems = queryWords.map(stemWord);
+    var bases = queryWords.map(baseForm);
+    var ownWeight = queryWords.map(function () { return 1.0; });
+    var repairs = {};
+    return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
+      var pending = [];
+      queryWords.forEach(function (word, position) {
+        var isStop = self.stopwords.has(word);
+        var known = found[position] !== null;
+        var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]);
+        if (isStop || known || isRule) return;
+        pending.push(self.repairs(word).then(function (list) {
+          if (!list.length) return;
+          repairs[position] = list;
+          var typo = list.filter(function (a) { return a.kind === "typo"; })[0];
+          if (typo) {
+            parsed.corrections[word] = typo.text;
+            bases[position] = baseForm(typo.text);
+            stems[position] = typo.terms[0];
+            ownWeight[position] = typo.weight;
+          }
+        }));
+      });
+      return Promise.all(pending);
+    }).then(function () {
+      var concepts = [], position = 0;
+      while (position < queryWords.length) {
+        var matched = self.matchRule(bases, position);
+        var length = matched[0], expansions = matched[1];
+        var spanLength = Math.max(length, 1);
+        var content = [];
+        for (var i = position; i < position + spanLength; i++) if (!self.stopwords.has(queryWords[i])) content.push(i);
+        var alternatives = [];
+        var ownTerms = content.map(function (i) { return stems[i]; });
+        if (ownTerms.length) {
+          var weight = Math.min.apply(null, content.map(function (i) { return ownWeight[i]; }));
+          alternatives.push({ terms: ownTerms, weight: weight, kind: "word", text: content.map(function (i) { return queryWords[i]; }).join(" ") });
+        }
+        expansions.forEach(function (e) { alternatives.push({ terms: e[0], weight: m.weights.synonym, kind: "synonym", text: e[1] }); });
+        if (spanLength === 1) {
+          (repairs[position] || []).forEach(function (r) {
+            if (r.terms.join(" ") !== ownTerms.join(" ")) alternatives.push(r);
+          });
+        }
+        if (alternatives.length && (ownTerms.length || length)) {
+          concepts.push({ text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives });
+        }
+        position += spanLength;
+      }
+      return concepts;
+    });
+  };
+
+  Engine.prototype.parse = function (query) {
+    var self = this;
+    var text = query.split(/\s+/).filter(Boolean).join(" ");
+    var parsed = { text: text, tagKey: null, categoryKey: null, concepts: [], corrections: {} };
+    var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " ")) : "";
+    var lookups = [];
+    if (key) {
+      lookups.push(this.tagDocs("tag:" + key).then(function (docs) { if (docs.length) { parsed.tagKey = key; parsed.tagDocs = docs; } }));
+      if (key.indexOf(":") < 0) {
+        lookups.push(this.tagDocs("category:" + key).then(function (docs) { if (docs.length) { parsed.categoryKey = key; parsed.categoryDocs = docs; } }));
+      }
+    }
+    var queryWords = words(text).slice(0, this.manifest.limits.query_words);
+    return Promise.all(lookups).then(function () { return self.concepts(queryWords, parsed); }).then(function (concepts) {
+      parsed.concepts = concepts;
+      return parsed;
+    });
+  };
+
+  Engine.prototype.score = function (concepts) {
+    var self = this, k1 = this.manifest.k1, count = this.manifest.documents;
+    var terms = [];
+    concepts.forEach(function (c) { c.alternatives.forEach(function (a) { a.terms.forEach(function (t) { terms.push(t); }); }); });
+    return Promise.all(terms.map(function (t) { return self.impacts(t); })).then(function () {
+      var totals = new Map();
+      concepts.forEach(function (concept) {
+        var tf = new Map();
+        concept.alternatives.forEach(function (alternative) {
+          var perTerm = alternative.terms.map(function (t) { return self.postings[t] || new Map(); });
+          var weight = alternative.weight;
+          if (perTerm.length === 1) {
+            perTerm[0].forEach(function (impact, doc) { tf.set(doc, (tf.get(doc) || 0) + weight * impact); });
+            return;
+          }
+          perTerm[0].forEach(function (_, doc) {
+            var lowest = Infinity;
+            for (var i = 0; i < perTerm.length; i++) {
+              if (!perTerm[i].has(doc)) return;
+              lowest = Math.min(lowest, perTerm[i].get(doc));
+            }
+            tf.set(doc, (tf.get(doc) || 0) + weight * lowest);
+          });
+        });
+        var idf = Math.log(1 + (count - tf.size + 0.5) / (tf.size + 0.5));
+        tf.forEach(function (value, doc) {
+          totals.set(doc, (totals.get(doc) || 0) + idf * value * (k1 + 1) / (k1 + value));
+        });
+      });
+      return totals;
+    });
+  };
+
+  Engine.prototype.matchedTerms = function (concepts, doc) {
+    var self = this, found = new Set();
+    concepts.forEach(function (c) {
+      c.alternatives.forEach(function (a) {
+        if (a.terms.every(function (t) { return self.postings[t] && self.postings[t].has(doc); })) {
+          a.terms.forEach(function (t) { found.add(t); });
+        }
+      });
+    });
+    return found;
+  };
+
+  function describeMatch(doc, terms, exactTag) {
+    var described = exactTag ? ["tag"] : [];
+    var unexplained = new Set(terms);
+    ["title", "tags", "keywords", "summary"].forEach(function (name) {
+      var hit = false;
+      doc.fields[name].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
+      if (hit) described.push(name);
+    });
+    var alternates = [];
+    doc.alternates.forEach(function (alt) {
+      var hit = false;
+      alt[1].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
+      if (hit) alternates.push("alternate method: " + alt[0]);
+    });
+    if (unexplained.size) described.push("body");
+    return described.concat(alternates);
+  }
+
+  Engine.prototype.didYouMean = function (parsed) {
+    var self = this;
+    return this.vocabulary().then(function (vocab) {
+      var suggestion = [], changed = false;
+      words(parsed.text).slice(0, self.manifest.limits.query_words).forEach(function (word) {
+        if (vocab.df.has(word) || self.stopwords.has(word)) { suggestion.push(word); return; }
+        var closest = nearestWords(word, vocab, Math.max(2, Math.floor(word.length / 3)));
+        if (closest.length) { suggestion.push(closest[0][0]); changed = true; }
+      });
+      return changed ? suggestion.join(" ") : null;
+    });
+  };
+
+  Engine.prototype.docData = function (docid) {
+    var chunkSize = this.manifest.doc_chunk, chunk = Math.floor(docid / chunkSize);
+    return this.file("docs/" + pad(chunk, 4) + ".json").then(function (docs) { return docs[docid - chunk * chunkSize]; });
+  };
+
+  Engine.prototype.search = function (query, limit) {
+    var self = this;
+    limit = limit || 10;
+    return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
+      return self.score(parsed.concepts).then(function (scored) {
+        var tiers = new Map();
+        (parsed.categoryDocs || []).forEach(function (d) { tiers.set(d, 1); });
+        (parsed.tagDocs || []).forEach(function (d) { tiers.set(d, 2); });
+        var candidates = new Set(scored.keys());
+        tiers.forEach(function (_, d) { candidates.add(d); });
+        var rank = function (d) { return [-(tiers.get(d) || 0), -Math.round((scored.get(d) || 0) * 1e6)]; };
+        var ranked = Array.from(candidates).map(function (d) { return { doc: d, rank: rank(d) }; });
+        var byRank = function (a, b) { return a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1]; };
+        ranked.sort(byRank);
+        var end = Math.min(limit, ranked.length);
+        while (end > 0 && end < ranked.length && byRank(ranked[end], ranked[end - 1]) === 0) end++;
+        var head = ranked.slice(0, end);
+        return Promise.all(head.map(function (h) { return self.docData(h.doc); })).then(function (docs) {
+          head.forEach(function (h, i) { h.data = docs[i]; });
+          head.sort(function (a, b) { return byRank(a, b) || (a.data.path < b.data.path ? -1 : a.data.path > b.data.path ? 1 : 0); });
+          var results = head.slice(0, limit).map(function (h) {
+            var terms = self.matchedTerms(parsed.concepts, h.doc);
+            return {
+              path: h.data.path, url: h.data.url, title: h.data.title, tags: h.data.tags, summary: h.data.summary,
+              score: scored.get(h.doc) || 0, matched: describeMatch(h.data, terms, tiers.get(h.doc) === 2)
+            };
+          });
+          var response = { query: String(query), results: results, total: candidates.size, corrections: parsed.corrections, didYouMean: null };
+          if (candidates.size) return response;
+          return self.didYouMean(parsed).then(function (suggestion) { response.didYouMean = suggestion; return response; });
+        });
+      });
+    });
+  };
+
+  var api = { Engine: Engine, words: words, fold: fold, baseForm: baseForm, tagKey: tagKey, osa: osa, fnv1a32: fnv1a32 };
+  root.KbEngine = api;
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+})(typeof window !== "undefined" ? window : globalThis);

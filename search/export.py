@@ -1,0 +1,207 @@
+"""Browser search data: what the Whoosh index computed, written as static, sharded JSON files.
+
+The browser scores with the same numbers as `kb search` (the impacts stored in the index, the
+same thesaurus, stop words and weights), so both fronts rank alike. Everything is split into
+small files fetched on demand, so the first result needs only a few kilobytes:
+
+- `manifest.json`: counts, weights, stop words and shard counts; read first.
+- `thesaurus.json`: synonym rules keyed by space-joined base forms.
+- `terms/NNNN.json`: for each term, its postings as [docid delta, impact, ...]; a term's shard
+  is `fnv1a32(term) % term_shards`.
+- `tags/NN.json`: `tag:KEY` and `category:KEY` -> docids, sharded the same way.
+- `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
+- `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
+- `english/X.json`: everyday English words by first letter (loaded lazily).
+
+Document ids are dense and follow the procedures' paths in sorted order. Files whose content
+did not change are not rewritten, so a static host or a browser cache keeps them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .analysis import STOPWORDS, Thesaurus, load_thesaurus
+from .index import IMPACT_DIGITS, SearchIndex
+from .query import (
+    K1,
+    MAX_PREFIX_CANDIDATES,
+    MAX_QUERY_WORDS,
+    MAX_TYPO_CANDIDATES,
+    PREFIX_WEIGHT,
+    SYNONYM_WEIGHT,
+    TYPO_WEIGHTS,
+)
+
+FORMAT = 1
+DOC_CHUNK = 32
+TERMS_PER_SHARD = 24
+TAG_SHARDS = 16
+
+
+def fnv1a32(text: str) -> int:
+    """The shard hash, implemented identically in kb-engine.js."""
+    value = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def term_shard_count(terms: int) -> int:
+    """A power of two giving about TERMS_PER_SHARD terms a shard (16 to 4096 shards)."""
+    count = 16
+    while count < 4096 and count * TERMS_PER_SHARD < terms:
+        count *= 2
+    return count
+
+
+@dataclass
+class ExportReport:
+    documents: int = 0
+    terms: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    bytes: int = 0
+
+
+class _Writer:
+    """Writes JSON files under a folder, skipping those whose bytes are unchanged."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.report = ExportReport()
+        self.written: set[Path] = set()
+
+    def write(self, relative: str, data: Any) -> None:
+        path = self.root / relative
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.written.add(path)
+        self.report.bytes += len(payload)
+        try:
+            if path.read_bytes() == payload:
+                self.report.files_unchanged += 1
+                return
+        except OSError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+        self.report.files_written += 1
+
+    def remove_stale(self) -> None:
+        """Deletes shard files of an earlier export that this one did not write."""
+        for path in self.root.rglob("*.json"):
+            if path not in self.written:
+                path.unlink(missing_ok=True)
+
+
+def thesaurus_data(thesaurus: Thesaurus) -> dict[str, Any]:
+    return {
+        "longest": thesaurus.longest,
+        "rules": {" ".join(key): [[list(e.terms), e.text] for e in expansions] for key, expansions in thesaurus.rules.items()},
+    }
+
+
+def write_search_data(
+    index: SearchIndex,
+    out_dir: Path,
+    urls: dict[str, str] | None = None,
+    synonyms: Path | None = None,
+) -> ExportReport:
+    """Writes the browser search data for an up-to-date index into out_dir.
+
+    `urls` maps procedure paths (relative to the procedures folder) to page URLs relative to
+    the site root; by default the MkDocs convention `area/name/` is used.
+    """
+    urls = urls or {}
+    writer = _Writer(out_dir)
+    with index.open() as reader:
+        stored = sorted(reader.documents(), key=lambda item: item[1]["path"])
+        docid = {docnum: position for position, (docnum, _) in enumerate(stored)}
+        for chunk_start in range(0, len(stored), DOC_CHUNK):
+            chunk = []
+            for _, fields in stored[chunk_start : chunk_start + DOC_CHUNK]:
+                path = fields["path"]
+                chunk.append(
+                    {
+                        "path": path,
+                        "url": urls.get(path, default_url(path)),
+                        "title": fields["title"],
+                        "tags": fields["tags"],
+                        "summary": fields["summary"],
+                        "fields": fields["fields"],
+                        "alternates": fields["alternates"],
+                    }
+                )
+            writer.write(f"docs/{chunk_start // DOC_CHUNK:04d}.json", chunk)
+
+        terms = list(reader.terms())
+        shard_count = term_shard_count(len(terms))
+        shards: dict[int, dict[str, list[float]]] = defaultdict(dict)
+        for term in terms:
+            postings = sorted((docid[d], impact) for d, impact in reader.impacts(term).items() if d in docid)
+            if not postings:
+                continue
+            flat: list[float] = []
+            previous = 0
+            for position, impact in postings:
+                flat += [position - previous, round(impact, IMPACT_DIGITS)]
+                previous = position
+            shards[fnv1a32(term) % shard_count][term] = flat
+        for number in range(shard_count):
+            writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
+
+        tag_shards: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        for fieldname, prefix in (("tagkey", "tag:"), ("category", "category:")):
+            for key in reader.keyword_values(fieldname):
+                ids = sorted(docid[d] for d in reader.documents_with(fieldname, key) if d in docid)
+                tag_shards[fnv1a32(prefix + key) % TAG_SHARDS][prefix + key] = ids
+        for number in range(TAG_SHARDS):
+            writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
+        documents = len(stored)
+
+    vocabulary = index.vocabulary()
+    writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
+    english: dict[str, list[str]] = defaultdict(list)
+    for word in sorted(index.english_words()):
+        english[word[0]].append(word)
+    for letter, words in english.items():
+        writer.write(f"english/{letter}.json", words)
+    writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir)))
+
+    manifest = {
+        "format": FORMAT,
+        "documents": documents,
+        "k1": K1,
+        "impact_digits": IMPACT_DIGITS,
+        "weights": {"synonym": SYNONYM_WEIGHT, "typo": {str(k): v for k, v in TYPO_WEIGHTS.items()}, "prefix": PREFIX_WEIGHT},
+        "limits": {"query_words": MAX_QUERY_WORDS, "typo_candidates": MAX_TYPO_CANDIDATES, "prefix_candidates": MAX_PREFIX_CANDIDATES},
+        "stopwords": sorted(STOPWORDS),
+        "term_shards": shard_count,
+        "tag_shards": TAG_SHARDS,
+        "doc_chunk": DOC_CHUNK,
+        "english": sorted(english),
+    }
+    # The version changes with any content, so browsers never mix files of two exports.
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(writer.written):
+        digest.update(path.read_bytes())
+    manifest["version"] = digest.hexdigest()
+    writer.write("manifest.json", manifest)
+    writer.remove_stale()
+    writer.report.documents, writer.report.terms = documents, len(terms)
+    return writer.report
+
+
+def default_url(path: str) -> str:
+    """MkDocs' directory URL of a page: `area/name.md` -> `area/name/`."""
+    stem = path[: -len(".md")] if path.endswith(".md") else path
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
