@@ -169,10 +169,10 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
     (root / "area0" / "proc-00007.md").write_text(procedure_text("Changed alpha", ["Area: Topic 7"]), encoding="utf-8")
     index.refresh()
     with index.open() as reader:
-        searcher = reader._searcher
+        whoosh_reader = reader._reader
         for term in ("alpha", "handl", "casebook", "chang", "procedur"):
             expected = {}
-            matcher = searcher.postings("text", term)
+            matcher = whoosh_reader.postings("text", term)
             while matcher.is_active():
                 expected[matcher.id()] = round(matcher.weight(), IMPACT_DIGITS)
                 matcher.next()
