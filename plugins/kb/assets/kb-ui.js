@@ -1,0 +1,201 @@
+/* Service KB search box: results as you type in Material's header search, keyboard habits of
+ * Material (/ or s to focus, arrows, Enter, Escape), ?q= links, and window.kbSearch(query).
+ * Procedure text only ever reaches the page through textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  var container = document.querySelector("[data-kb-search]");
+  var rootUrl = new URL(container ? container.getAttribute("data-kb-root") || "./" : "./", location.href);
+  var baseUrl = new URL(container ? container.getAttribute("data-kb-base") || "kb-search/" : "kb-search/", location.href);
+  var engine = new window.KbEngine.Engine(baseUrl.href);
+  var LIMIT = 10;
+
+  function publicResult(result) {
+    return {
+      path: result.path, url: new URL(result.url, rootUrl).href, title: result.title, tags: result.tags,
+      summary: result.summary, score: result.score, matched: result.matched
+    };
+  }
+
+  /* The JavaScript API: a Promise of ranked results [{path, url, title, tags, summary, score, matched}]. */
+  window.kbSearch = function (query, limit) {
+    return engine.search(String(query == null ? "" : query), limit || LIMIT).then(function (response) {
+      return response.results.map(publicResult);
+    });
+  };
+
+  if (!container) return;
+  var input = container.querySelector("[data-kb-query]");
+  var list = container.querySelector("[data-kb-results]");
+  var meta = container.querySelector("[data-kb-meta]");
+  var form = container.querySelector("[data-kb-form]");
+  var toggle = document.getElementById("__search");
+  var sequence = 0, selected = -1, items = [];
+  var IDLE_META = meta.textContent;
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function setOpen(open) {
+    if (toggle && toggle.checked !== open) {
+      toggle.checked = open;
+      toggle.dispatchEvent(new Event("change"));
+    }
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function focusSearch() {
+    setOpen(true);
+    input.focus();
+    input.select();
+  }
+
+  function select(index) {
+    if (!items.length) { selected = -1; return; }
+    selected = (index + items.length) % items.length;
+    items.forEach(function (item, i) {
+      item.setAttribute("aria-selected", i === selected ? "true" : "false");
+      item.classList.toggle("kb-result--selected", i === selected);
+    });
+    items[selected].scrollIntoView({ block: "nearest" });
+  }
+
+  function renderResult(result, index) {
+    var item = element("li", "md-search-result__item kb-result");
+    item.setAttribute("role", "option");
+    item.setAttribute("aria-selected", "false");
+    item.id = "kb-result-" + index;
+    var link = element("a", "md-search-result__link");
+    link.href = result.url;
+    link.tabIndex = -1;
+    var article = element("article", "md-search-result__article md-typeset kb-result__article");
+    article.appendChild(element("h1", "kb-result__title", result.title));
+    if (result.tags && result.tags.length) {
+      var tags = element("div", "kb-result__tags");
+      result.tags.forEach(function (tag) { tags.appendChild(element("span", "kb-chip", tag)); });
+      article.appendChild(tags);
+    }
+    if (result.summary) article.appendChild(element("p", "kb-result__summary", result.summary));
+    if (result.matched && result.matched.length) {
+      var where = element("p", "kb-result__where");
+      where.appendChild(element("span", "kb-result__where-label", "Matched: "));
+      result.matched.forEach(function (place, i) {
+        var alternate = place.indexOf("alternate method: ") === 0;
+        if (i) where.appendChild(document.createTextNode(" · "));
+        where.appendChild(element("span", alternate ? "kb-result__alternate" : null, alternate ? "Alternate method: " + place.slice(18) : place));
+      });
+      article.appendChild(where);
+    }
+    link.appendChild(article);
+    item.appendChild(link);
+    item.addEventListener("mousemove", function () { if (selected !== index) select(index); });
+    return item;
+  }
+
+  function render(response) {
+    list.textContent = "";
+    items = [];
+    selected = -1;
+    var results = response.results.map(publicResult);
+    if (!results.length) {
+      meta.textContent = "No results";
+      if (response.didYouMean) {
+        meta.appendChild(document.createTextNode(". Did you mean "));
+        var suggestion = element("a", "kb-did-you-mean", response.didYouMean);
+        suggestion.href = "?q=" + encodeURIComponent(response.didYouMean);
+        suggestion.addEventListener("click", function (event) {
+          event.preventDefault();
+          input.value = response.didYouMean;
+          run();
+        });
+        meta.appendChild(suggestion);
+        meta.appendChild(document.createTextNode("?"));
+      }
+      return;
+    }
+    var corrected = Object.keys(response.corrections || {}).map(function (w) { return w + " → " + response.corrections[w]; });
+    meta.textContent = response.total === 1 ? "1 matching procedure" :
+      (response.total > results.length ? "Top " + results.length + " of " + response.total : response.total) + " matching procedures";
+    if (corrected.length) meta.textContent += " (also searched for " + corrected.join(", ") + ")";
+    results.forEach(function (result, index) {
+      var item = renderResult(result, index);
+      items.push(item);
+      list.appendChild(item);
+    });
+    select(0);
+  }
+
+  function remember(query) {
+    var url = new URL(location.href);
+    if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
+    history.replaceState(history.state, "", url.href);
+  }
+
+  function run() {
+    var query = input.value;
+    var mine = ++sequence;
+    remember(query.trim());
+    if (!query.trim()) {
+      list.textContent = "";
+      items = [];
+      selected = -1;
+      meta.textContent = IDLE_META;
+      return Promise.resolve();
+    }
+    return engine.search(query, LIMIT).then(function (response) {
+      if (mine === sequence) render(response);
+    }).catch(function (error) {
+      if (mine !== sequence) return;
+      meta.textContent = "Search is not available: " + error.message;
+    });
+  }
+
+  function isTyping(target) {
+    return target && (target.isContentEditable || /^(input|textarea|select)$/i.test(target.tagName));
+  }
+
+  input.addEventListener("input", run);
+  input.addEventListener("focus", function () {
+    setOpen(true);
+    engine.load().catch(function () { /* reported when a search runs */ });
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (items.length) items[Math.max(selected, 0)].querySelector("a").click();
+  });
+  form.addEventListener("reset", function () { setTimeout(run, 0); });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target === input) {
+      if (event.key === "ArrowDown") { event.preventDefault(); select(selected + 1); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); select(selected - 1); }
+      else if (event.key === "Enter") {
+        event.preventDefault();
+        if (items.length) items[Math.max(selected, 0)].querySelector("a").click();
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        setOpen(false);
+        input.blur();
+      }
+      return;
+    }
+    if (isTyping(event.target)) return;
+    if (event.key === "/" || event.key === "s" || event.key === "S") {
+      event.preventDefault();
+      focusSearch();
+    }
+  }, true);
+
+  // Shareable links: ?q=... opens the search with that query.
+  var initial = new URLSearchParams(location.search).get("q");
+  if (initial) {
+    input.value = initial;
+    focusSearch();
+    run();
+  }
+})();

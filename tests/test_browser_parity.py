@@ -1,0 +1,90 @@
+"""The browser engine (kb-engine.js, run under Node) ranks exactly as `kb search`.
+
+The same search data a site serves is exported from the index; the JavaScript engine answers
+the judged queries from it, and its rankings are compared with the command line's.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from search.export import fnv1a32, write_search_data
+from search.index import SearchIndex
+
+from .conftest import DEV_SET, ROOT, SAMPLE_PROCEDURES, run_kb
+
+NODE = shutil.which("node")
+HARNESS = ROOT / "tests" / "js" / "search_cli.js"
+pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is needed to run the browser engine outside a browser")
+
+
+def node(args: list[str], stdin: str) -> list[dict]:
+    done = subprocess.run([NODE, *args], input=stdin, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def compare(procedures: Path, queries: list[str], tmp_path: Path) -> tuple[list[dict], list[dict]]:
+    index_dir, export_dir = tmp_path / "idx", tmp_path / "site-data"
+    index = SearchIndex(procedures, index_dir)
+    index.refresh()
+    write_search_data(index, export_dir)
+    stdin = "".join(q.replace("\n", " ") + "\n" for q in queries)
+    browser = node([str(HARNESS), str(export_dir)], stdin)
+    cli = run_kb("--procedures", str(procedures), "--index-dir", str(index_dir), "search", "-", stdin=stdin)
+    assert cli.returncode == 0, cli.stderr
+    return browser, [json.loads(line) for line in cli.stdout.splitlines()]
+
+
+def paths(answer: dict) -> list[str]:
+    return [r["path"] for r in answer["results"]]
+
+
+@pytest.mark.skipif(not (DEV_SET / "queries.jsonl").is_file(), reason="../shared/eval/dev is not beside the repository")
+def test_dev_queries_rank_identically_in_browser_and_cli(tmp_path: Path) -> None:
+    queries = [json.loads(line)["q"] for line in (DEV_SET / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    browser, cli = compare(DEV_SET / "procedures", queries, tmp_path)
+    assert len(browser) == len(cli) == len(queries)
+    same_first = sum(paths(b)[:1] == paths(c)[:1] for b, c in zip(browser, cli, strict=True))
+    assert same_first / len(queries) >= 0.95
+    # In practice the whole ranking and the "matched" descriptions agree too.
+    assert [paths(b) for b in browser] == [paths(c) for c in cli]
+    assert [[r["matched"] for r in b["results"]] for b in browser] == [[r["matched"] for r in c["results"]] for c in cli]
+
+
+def test_sample_and_odd_queries_rank_identically(tmp_path: Path) -> None:
+    queries = [json.loads(line)["q"] for line in (ROOT / "tests" / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    queries += ["Complaint", "complaint:", "IT: Password Reset", "refnd", "passw", "xqzv", "", "AND OR NOT", "Muñoz", "“smart quotes”", "1,000"]
+    browser, cli = compare(SAMPLE_PROCEDURES, queries, tmp_path)
+    assert [paths(b) for b in browser] == [paths(c) for c in cli]
+
+
+def test_stemmer_matches_python_on_collection_words(tmp_path: Path) -> None:
+    import Stemmer
+
+    index = SearchIndex(SAMPLE_PROCEDURES, tmp_path / "idx")
+    index.refresh()
+    words = sorted(set(index.vocabulary()) | set(list(index.english_words())[:20000]))
+    script = (
+        "const stem = require(process.argv[1]); const words = require('fs').readFileSync(0, 'utf8').split('\\n');"
+        "process.stdout.write(JSON.stringify(words.map(stem)) + '\\n');"
+    )
+    got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-stemmer.js")], "\n".join(words))[0]
+    expected = Stemmer.Stemmer("english").stemWords(words)
+    mismatches = [(w, e, g) for w, e, g in zip(words, expected, got, strict=True) if e != g]
+    assert len(mismatches) <= len(words) // 2000, mismatches[:20]
+
+
+def test_shard_hash_is_the_same_in_both_languages() -> None:
+    words = ["refund", "late shipment", "muñoz", "日本", ""]
+    script = (
+        "const {fnv1a32} = require(process.argv[1]); const words = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(words.map(fnv1a32)) + '\\n');"
+    )
+    got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-engine.js")], json.dumps(words))[0]
+    assert got == [fnv1a32(w) for w in words]
