@@ -59,7 +59,19 @@ def test_dev_queries_rank_identically_in_browser_and_cli(tmp_path: Path) -> None
 
 def test_sample_and_odd_queries_rank_identically(tmp_path: Path) -> None:
     queries = [json.loads(line)["q"] for line in (ROOT / "tests" / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
-    queries += ["Complaint", "complaint:", "IT: Password Reset", "refnd", "passw", "xqzv", "", "AND OR NOT", "Muñoz", "“smart quotes”", "1,000"]
+    queries += [
+        "Complaint",
+        "complaint:",
+        "IT: Password Reset",
+        "refnd",
+        "passw",
+        "xqzv",
+        "",
+        "AND OR NOT",
+        "Muñoz",
+        "“smart quotes”",
+        "1,000",
+    ]
     browser, cli = compare(SAMPLE_PROCEDURES, queries, tmp_path)
     assert [paths(b) for b in browser] == [paths(c) for c in cli]
 

@@ -82,7 +82,7 @@
   // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's OSA.
   function osa(a, b, limit) {
     if (Math.abs(a.length - b.length) > limit) return limit + 1;
-    var prev2 = null, prev = [], cur, i, j;
+    var prev2 = null, prev = [], cur, i, j, previousBest = 0;
     for (j = 0; j <= b.length; j++) prev[j] = j;
     for (i = 1; i <= a.length; i++) {
       cur = [i];
@@ -94,7 +94,9 @@
         cur[j] = v;
         if (v < best) best = v;
       }
-      if (best > limit) return limit + 1;
+      // A transposition reaches back two rows, so give up only when two rows in a row exceed the limit.
+      if (best > limit && previousBest > limit) return limit + 1;
+      previousBest = best;
       prev2 = prev;
       prev = cur;
     }

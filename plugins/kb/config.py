@@ -1,0 +1,23 @@
+"""Options of the `kb` MkDocs plugin (under `plugins: - kb:` in mkdocs.yml).
+
+Relative paths are read relative to the folder of mkdocs.yml.
+"""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+
+
+class KbConfig(Config):
+    # Where the Whoosh index lives. Default: the engine's cache folder for docs_dir
+    # (~/.cache/service-kb/NAME-HASH, or $KB_INDEX_DIR), never inside docs_dir.
+    index_dir = c.Optional(c.Dir(exists=False))
+    # An extra synonyms file, in the format of search/data/synonyms.txt.
+    synonyms = c.Optional(c.File(exists=True))
+    # A procedure whose `reviewed` date is older than this many days is marked "Review overdue".
+    review_days = c.Type(int, default=180)
+    # Folder of the site that receives the browser search data.
+    search_dir = c.Type(str, default="kb-search")
+    # Treat procedure warnings as errors even without `mkdocs build --strict`.
+    strict = c.Type(bool, default=False)

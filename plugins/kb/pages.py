@@ -1,0 +1,523 @@
+"""What the plugin adds to the site, as Markdown/HTML text: the generated pages (home, tags, one
+page per tag, one page per area) and the decorations of procedure pages (tag links, owner and
+review line, labelled alternate methods, related procedures).
+
+No MkDocs events here and no search logic: `Catalog` is built from the engine's `Procedure`
+objects and a `url_of(src_path)` callable, and every link it writes is relative to the page it
+appears on, so the site works from any folder of any static host.
+
+HTML is not run through Markdown: each page function gets `hold(html) -> str`, which keeps the
+HTML aside and returns a placeholder paragraph; the plugin puts the HTML back into the rendered
+page (`Fragments`). Parsing the HTML of thousands of listing entries with Python-Markdown would
+cost more than the rest of the build, and the procedure's own Markdown needs no extension.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import re
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from mkdocs.utils import get_relative_url
+
+from search.model import ALTERNATES_HEADING, FENCE, Procedure, Tag, slugify
+
+GENERAL_AREA = "General"
+TAGS_INDEX = "tags/index.md"
+HOME = "index.md"
+TAGS_INDEX_LIMIT = 8  # procedures listed under each tag on the tags page; the tag page has them all
+HOME_TAG_LIMIT = 16
+RELATED_LIMIT = 5
+
+
+Hold = Callable[[str], str]
+
+
+class Fragments:
+    """HTML kept out of Markdown: a placeholder paragraph goes in, the HTML replaces it after rendering."""
+
+    def __init__(self) -> None:
+        self._nonce = secrets.token_hex(5)
+        self._count = 0
+        self._by_page: dict[str, dict[str, str]] = defaultdict(dict)
+
+    def holder(self, page: str) -> Hold:
+        def hold(fragment: str) -> str:
+            self._count += 1
+            token = f"kbfragment{self._nonce}x{self._count}"
+            self._by_page[page][token] = fragment
+            return f"\n\n{token}\n\n"
+
+        return hold
+
+    def restore(self, page: str, output: str) -> str:
+        for token, fragment in self._by_page.pop(page, {}).items():
+            wrapped = f"<p>{token}</p>"
+            output = output.replace(wrapped, fragment) if wrapped in output else output.replace(token, "")
+        return output
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def md_text(text: str) -> str:
+    """Plain text made safe for a Markdown heading: no emphasis, links or raw HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def front_matter(title: str) -> str:
+    return f"---\ntitle: {json.dumps(title)}\n---\n\n"
+
+
+def icon(name: str) -> str:
+    """An icon drawn by kb.css (a Material icon as a CSS mask, in the text colour)."""
+    return f'<span class="kb-icon kb-icon--{name}" aria-hidden="true"></span>'
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# ---- the catalog ---------------------------------------------------------------------------------
+@dataclass
+class TagEntry:
+    tag: Tag
+    slug: str
+    procedures: list[Procedure] = field(default_factory=list)
+
+    @property
+    def src(self) -> str:
+        return f"tags/{self.slug}.md"
+
+
+@dataclass
+class AreaEntry:
+    area: str  # the folder, '' for the top level
+    title: str
+    slug: str
+    procedures: list[Procedure] = field(default_factory=list)
+
+    @property
+    def src(self) -> str:
+        return f"areas/{self.slug}.md"
+
+
+@dataclass
+class Category:
+    label: str
+    bare: TagEntry | None = None  # the tag that is the category alone (`Shipping`)
+    subjects: list[TagEntry] = field(default_factory=list)
+    procedures: set[str] = field(default_factory=set)
+
+
+def _unique(slug: str, taken: Callable[[str], bool]) -> str:
+    candidate, number = slug, 2
+    while taken(candidate):
+        candidate, number = f"{slug}-{number}", number + 1
+    return candidate
+
+
+def _sort_key(procedure: Procedure) -> tuple[str, str]:
+    return procedure.title.casefold(), procedure.path
+
+
+class Catalog:
+    """Tags, categories and areas of the procedures that are part of the site."""
+
+    def __init__(
+        self,
+        procedures: Iterable[Procedure],
+        site_name: str,
+        review_days: int,
+        url_of: Callable[[str], str],
+        existing: Callable[[str], bool] = lambda src: False,
+        today: _dt.date | None = None,
+    ) -> None:
+        self.procedures = sorted(procedures, key=_sort_key)
+        self.by_path = {p.path: p for p in self.procedures}
+        self.site_name = site_name
+        self.review_days = review_days
+        self.today = today or _dt.date.today()
+        self._url_of = url_of
+
+        self.tags: dict[str, TagEntry] = {}
+        slugs: set[str] = {"index"}
+        for procedure in self.procedures:
+            for tag in procedure.tags:
+                entry = self.tags.get(tag.key)
+                if entry is None:
+                    slug = _unique(tag.slug, lambda s: s in slugs or existing(f"tags/{s}.md"))
+                    slugs.add(slug)
+                    entry = self.tags[tag.key] = TagEntry(tag, slug)
+                entry.procedures.append(procedure)
+
+        spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        for entry in self.tags.values():
+            spellings[entry.tag.category_key][entry.tag.category] += len(entry.procedures)
+        self.categories: dict[str, Category] = {
+            key: Category(label=sorted(counts, key=lambda label: (-counts[label], label))[0]) for key, counts in spellings.items()
+        }
+        for entry in sorted(self.tags.values(), key=lambda e: e.tag.subject.casefold()):
+            category = self.categories[entry.tag.category_key]
+            if entry.tag.subject:
+                category.subjects.append(entry)
+            else:
+                category.bare = entry
+            category.procedures.update(p.path for p in entry.procedures)
+
+        grouped: dict[str, list[Procedure]] = defaultdict(list)
+        for procedure in self.procedures:
+            grouped[procedure.area].append(procedure)
+        category_labels = {key: category.label for key, category in self.categories.items()}
+        self.areas: dict[str, AreaEntry] = {}
+        area_slugs: set[str] = set()
+        for area in sorted(grouped, key=lambda a: (a != "", a.casefold())):
+            title = area_title(area, category_labels)
+            base = "/".join(slugify(part) for part in area.split("/")) if area else slugify(GENERAL_AREA)
+            slug = _unique(base, lambda s: s in area_slugs or existing(f"areas/{s}.md"))
+            area_slugs.add(slug)
+            self.areas[area] = AreaEntry(area, title, slug, grouped[area])
+
+        # Lookups for `related`.
+        self._order = {p.path: i for i, p in enumerate(self.procedures)}
+        self._area_of = {p.path: p.area for p in self.procedures}
+        self._paths = {entry.slug: [p.path for p in entry.procedures] for entry in self.tags.values()}
+        self._sets: dict[str, frozenset[str]] = {}
+        self._near: dict[tuple[str, str], list[str]] = {}
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def link(self, target_src: str, page_url: str) -> str:
+        return esc(get_relative_url(self._url_of(target_src), page_url))
+
+    def review_state(self, procedure: Procedure) -> str:
+        """'never', 'overdue', or 'ok'."""
+        if procedure.reviewed is None:
+            return "never"
+        if (self.today - procedure.reviewed).days > self.review_days:
+            return "overdue"
+        return "ok"
+
+    def tag_chip(self, tag: Tag, page_url: str, count: int | None = None) -> str:
+        entry = self.tags[tag.key]
+        counter = f' <span class="kb-chip__count">{count}</span>' if count is not None else ""
+        return f'<a class="kb-chip" href="{self.link(entry.src, page_url)}">{esc(entry.tag.label)}{counter}</a>'
+
+    def review_badge(self, procedure: Procedure, small: bool = False) -> str:
+        state = self.review_state(procedure)
+        size = " kb-badge--small" if small else ""
+        if state == "overdue":
+            age = (self.today - procedure.reviewed).days if procedure.reviewed else 0
+            title = f"Last reviewed {age} days ago; procedures are due for review every {self.review_days} days"
+            return (
+                f'<span class="kb-badge kb-badge--overdue{size}" title="{esc(title)}">{icon("alert-circle-outline")}Review overdue</span>'
+            )
+        if state == "never":
+            title = "This procedure has no 'reviewed' date"
+            return f'<span class="kb-badge kb-badge--never{size}" title="{esc(title)}">{icon("alert-circle-outline")}Never reviewed</span>'
+        return ""
+
+    def cards(self, procedures: Iterable[Procedure], page_url: str, show_area: bool = True) -> str:
+        """A list of procedures with their summaries, areas and tags."""
+        items = []
+        for procedure in procedures:
+            parts = [f'<a class="kb-card__title" href="{self.link(procedure.path, page_url)}">{esc(procedure.title)}</a>']
+            if procedure.summary:
+                parts.append(f'<p class="kb-card__summary">{esc(procedure.summary)}</p>')
+            meta = []
+            if show_area:
+                area = self.areas[procedure.area]
+                meta.append(
+                    f'<a class="kb-card__area" href="{self.link(area.src, page_url)}">{icon("folder-outline")}{esc(area.title)}</a>'
+                )
+            meta.extend(self.tag_chip(tag, page_url) for tag in procedure.tags)
+            badge = self.review_badge(procedure, small=True)
+            if badge:
+                meta.append(badge)
+            parts.append(f'<div class="kb-card__meta">{"".join(meta)}</div>')
+            items.append(f'<li class="kb-card">{"".join(parts)}</li>')
+        return f'<ul class="kb-cards">\n{chr(10).join(items)}\n</ul>\n'
+
+    # ---- generated pages -------------------------------------------------------------------------
+    def home_page(self, page_url: str, hold: Hold) -> str:
+        overdue = sum(1 for p in self.procedures if self.review_state(p) != "ok")
+        stats = [plural(len(self.procedures), "procedure"), plural(len(self.areas), "area"), plural(len(self.tags), "tag")]
+        search_box = (
+            f'<label class="kb-hero__search" for="__search">{icon("magnify")}'
+            f'<span class="kb-hero__placeholder">Search procedures: a tag, a few words, or the customer\'s own words</span>'
+            f"<kbd>/</kbd></label>"
+        )
+        hint = "Press <kbd>/</kbd> or <kbd>s</kbd> to search from any page; <kbd>↑</kbd> <kbd>↓</kbd> move, <kbd>Enter</kbd> opens."
+        hero = [
+            '<div class="kb-hero">',
+            f"<h1>{esc(self.site_name)}</h1>",
+            '<p class="kb-hero__lead">What to do, step by step, for every customer and staff situation, '
+            "with the other acceptable ways to handle it.</p>",
+            search_box,
+            f'<p class="kb-hero__hint">{hint}</p>',
+            f'<p class="kb-hero__stats">{" · ".join(stats)}</p>',
+            "</div>",
+        ]
+        out = [front_matter(self.site_name), hold("".join(hero)), "## Areas\n"]
+        tiles = ['<div class="kb-grid">']
+        for area in self.areas.values():
+            tiles.append(
+                f'<a class="kb-tile" href="{self.link(area.src, page_url)}">{icon("folder-outline")}<span class="kb-tile__text">'
+                f'<span class="kb-tile__title">{esc(area.title)}</span>'
+                f'<span class="kb-tile__count">{plural(len(area.procedures), "procedure")}</span></span></a>'
+            )
+        tiles.append("</div>")
+        out.append(hold("".join(tiles)))
+        categories = sorted(self.categories.values(), key=lambda c: c.label.casefold())
+        if categories:
+            out.append("## Categories\n")
+            chips = "".join(
+                f'<a class="kb-chip" href="{self.link(TAGS_INDEX, page_url)}#{category_anchor(c.label)}">{esc(c.label)}'
+                f' <span class="kb-chip__count">{len(c.procedures)}</span></a>'
+                for c in categories
+            )
+            out.append(hold(f'<div class="kb-chips kb-chips--large">{chips}</div>'))
+        popular = [
+            e for e in sorted(self.tags.values(), key=lambda e: (-len(e.procedures), e.tag.label.casefold())) if len(e.procedures) > 1
+        ]
+        if popular:
+            out.append("## Most used tags\n")
+            chips = "".join(self.tag_chip(entry.tag, page_url, len(entry.procedures)) for entry in popular[:HOME_TAG_LIMIT])
+            out.append(hold(f'<div class="kb-chips">{chips}</div>'))
+        if self.tags:
+            out.append(
+                hold(
+                    f'<p class="kb-more"><a href="{self.link(TAGS_INDEX, page_url)}">'
+                    f"All {plural(len(self.tags), 'tag')}, by category →</a></p>"
+                )
+            )
+        if overdue:
+            out.append(
+                hold(
+                    f'<p class="kb-note">{icon("alert-circle-outline")}{plural(overdue, "procedure")} '
+                    f"{'is' if overdue == 1 else 'are'} not reviewed within {self.review_days} days; "
+                    "they are marked on their pages and in the lists.</p>"
+                )
+            )
+        return "\n".join(out)
+
+    def tags_page(self, page_url: str, hold: Hold) -> str:
+        categories = sorted(self.categories.values(), key=lambda c: c.label.casefold())
+        lead = (
+            f'<h1>Tags</h1><p class="kb-lead">{plural(len(self.tags), "tag")} in {len(categories)} '
+            f"{'category' if len(categories) == 1 else 'categories'}. Each tag leads to all its procedures.</p>"
+        )
+        out = [front_matter("Tags"), hold(lead)]
+        for category in categories:
+            # The anchor comes first so that a link to it shows the heading under Material's header.
+            out.append(hold(f'<span class="kb-anchor" id="{category_anchor(category.label)}"></span>'))
+            out.append(f"## {md_text(category.label)}\n")
+            entries = ([category.bare] if category.bare else []) + category.subjects
+            sections = [
+                f'<p class="kb-group-meta">{plural(len(category.procedures), "procedure")} · {plural(len(entries), "tag")}</p>',
+                '<div class="kb-tagcards">',
+            ]
+            for entry in entries:
+                name = entry.tag.subject or entry.tag.category
+                items = "".join(
+                    f'<li><a href="{self.link(p.path, page_url)}">{esc(p.title)}</a></li>' for p in entry.procedures[:TAGS_INDEX_LIMIT]
+                )
+                more = ""
+                if len(entry.procedures) > TAGS_INDEX_LIMIT:
+                    more = (
+                        f'<a class="kb-tagcard__more" href="{self.link(entry.src, page_url)}">All {len(entry.procedures)} procedures →</a>'
+                    )
+                sections.append(
+                    f'<section class="kb-tagcard"><div class="kb-tagcard__head">'
+                    f'<a class="kb-tagcard__name" href="{self.link(entry.src, page_url)}" title="{esc(entry.tag.label)}">'
+                    f"{icon('tag-outline')}{esc(name)}</a>"
+                    f'<span class="kb-count">{len(entry.procedures)}</span></div>'
+                    f'<ul class="kb-tagcard__list">{items}</ul>{more}</section>'
+                )
+            sections.append("</div>")
+            out.append(hold("\n".join(sections)))
+        return "".join(out)
+
+    def tag_page(self, entry: TagEntry, page_url: str, hold: Hold) -> str:
+        category = self.categories[entry.tag.category_key]
+        parts = [
+            f'<h1 class="kb-tag-title">{esc(entry.tag.label)}</h1>',
+            f'<p class="kb-lead">{icon("tag-outline")}Tag · {plural(len(entry.procedures), "procedure")} · '
+            f'<a href="{self.link(TAGS_INDEX, page_url)}">all tags</a></p>',
+        ]
+        siblings = [e for e in ([category.bare] if category.bare else []) + category.subjects if e is not entry]
+        if siblings:
+            chips = "".join(self.tag_chip(e.tag, page_url, len(e.procedures)) for e in siblings)
+            parts.append(
+                f'<div class="kb-related-tags"><span class="kb-related-tags__label">Also in {esc(category.label)}</span>{chips}</div>'
+            )
+        parts.append(self.cards(entry.procedures, page_url))
+        return front_matter(entry.tag.label) + hold("\n".join(parts))
+
+    def area_page(self, area: AreaEntry, page_url: str, hold: Hold) -> str:
+        where = f"<code>{esc(area.area)}/</code>" if area.area else "the top folder"
+        parts = [
+            f"<h1>{esc(area.title)}</h1>",
+            f'<p class="kb-lead">{icon("folder-outline")}{plural(len(area.procedures), "procedure")} in {where}</p>',
+        ]
+        children = [a for a in self.areas.values() if a.area and a.area.rpartition("/")[0] == area.area and a is not area]
+        if children:
+            links = "".join(f'<a class="kb-chip" href="{self.link(a.src, page_url)}">{esc(a.title)}</a>' for a in children)
+            parts.append(f'<div class="kb-related-tags"><span class="kb-related-tags__label">Sub-areas</span>{links}</div>')
+        parts.append(self.cards(area.procedures, page_url, show_area=False))
+        return front_matter(area.title) + hold("\n".join(parts))
+
+    # ---- procedure pages -------------------------------------------------------------------------
+    def meta_block(self, procedure: Procedure, page_url: str) -> str:
+        tags = "".join(self.tag_chip(tag, page_url) for tag in procedure.tags)
+        facts = []
+        area = self.areas.get(procedure.area)
+        if area is not None:
+            facts.append(f'<a class="kb-meta__area" href="{self.link(area.src, page_url)}">{icon("folder-outline")}{esc(area.title)}</a>')
+        if procedure.owner:
+            facts.append(
+                f'<span class="kb-meta__owner" title="Owner">{icon("account-group-outline")}'
+                f"Owner: <strong>{esc(procedure.owner)}</strong></span>"
+            )
+        if procedure.reviewed is not None:
+            iso = procedure.reviewed.isoformat()
+            facts.append(
+                f'<span class="kb-meta__reviewed">{icon("calendar-check-outline")}Reviewed <time datetime="{iso}">{iso}</time></span>'
+            )
+        badge = self.review_badge(procedure)
+        if badge:
+            facts.append(badge)
+        return (
+            f'<div class="kb-meta">\n<div class="kb-meta__tags">{tags}</div>\n<div class="kb-meta__facts">{"".join(facts)}</div>\n</div>\n'
+        )
+
+    def related(self, procedure: Procedure, limit: int = RELATED_LIMIT) -> list[tuple[Procedure, list[Tag]]]:
+        """Procedures sharing tags with this one, ranked by: more shared tags, rarer shared tags
+        (the sum of 1/size of each shared tag), same area, title.
+
+        Linear in the members of the procedure's tags and done in C where it can be (a tag such as
+        `Shipping` may hold thousands of procedures): only candidates sharing two or more tags are
+        ranked one by one; the rest come tag by tag, rarest tag first, in each tag's own order.
+        """
+        entries = sorted(
+            (entry for tag in procedure.tags if (entry := self.tags.get(tag.key)) is not None),
+            key=lambda e: (len(e.procedures), e.tag.label.casefold()),
+        )
+        counts: Counter[str] = Counter()
+        for entry in entries:
+            counts.update(self._paths[entry.slug])
+        counts.pop(procedure.path, None)
+        chosen = [path for path, count in counts.items() if count > 1]
+        if chosen:
+            weights = {path: sum(1.0 / len(e.procedures) for e in entries if path in self._member_set(e)) for path in chosen}
+            chosen.sort(key=lambda path: (-counts[path], -weights[path], self._area_of[path] != procedure.area, self._order[path]))
+            del chosen[limit:]
+        for entry in entries:
+            if len(chosen) >= limit:
+                break
+            for path in self._members_near(entry, procedure.area):
+                if counts.get(path) == 1:
+                    chosen.append(path)
+                    if len(chosen) >= limit:
+                        break
+        keys = {tag.key for tag in procedure.tags}
+        return [(self.by_path[path], [t for t in self.by_path[path].tags if t.key in keys]) for path in chosen]
+
+    def _member_set(self, entry: TagEntry) -> frozenset[str]:
+        if entry.slug not in self._sets:
+            self._sets[entry.slug] = frozenset(self._paths[entry.slug])
+        return self._sets[entry.slug]
+
+    def _members_near(self, entry: TagEntry, area: str) -> list[str]:
+        """The tag's procedures, those of `area` first, each group in title order."""
+        key = (entry.slug, area)
+        if key not in self._near:
+            paths, areas = self._paths[entry.slug], self._area_of
+            self._near[key] = [p for p in paths if areas[p] == area] + [p for p in paths if areas[p] != area]
+        return self._near[key]
+
+    def related_block(self, procedure: Procedure, page_url: str) -> str:
+        related = self.related(procedure)
+        if not related:
+            return ""
+        items = []
+        for other, tags in related:
+            summary = f'<span class="kb-related__summary">{esc(other.summary)}</span>' if other.summary else ""
+            shared = "".join(f'<span class="kb-related__tag">{esc(tag.label)}</span>' for tag in tags)
+            label = "Shared tag" if len(tags) == 1 else "Shared tags"
+            items.append(
+                f'<li class="kb-related__item"><a class="kb-related__title" href="{self.link(other.path, page_url)}">{esc(other.title)}</a>'
+                f'{summary}<span class="kb-related__shared">{label}{shared}</span></li>'
+            )
+        return f'<ul class="kb-related">\n{chr(10).join(items)}\n</ul>'
+
+    def decorate(self, procedure: Procedure, markdown: str, page_url: str, hold: Hold) -> str:
+        """The procedure page's Markdown with the meta line under the title, labelled alternate
+        methods and related procedures; the procedure's own text is kept as it is."""
+        lines = wrap_alternates(markdown.split("\n"), hold)
+        meta = hold(self.meta_block(procedure, page_url))
+        first = next((i for i, line in enumerate(lines) if line.strip()), None)
+        if first is not None and re.match(r"^#\s+\S", lines[first]):
+            lines.insert(first + 1, meta)
+        else:
+            lines.insert(0, meta)
+        text = "\n".join(lines).rstrip("\n") + "\n"
+        related = self.related_block(procedure, page_url)
+        return f"{text}\n## Related procedures\n{hold(related)}" if related else text
+
+
+def category_anchor(label: str) -> str:
+    return f"category-{slugify(label)}"
+
+
+def area_title(area: str, category_labels: dict[str, str]) -> str:
+    """`hr` → `HR` (the spelling of a tag category of the same name), `white-glove` → `White glove`."""
+    if not area:
+        return GENERAL_AREA
+    parts = []
+    for part in area.split("/"):
+        words = part.replace("-", " ").replace("_", " ").strip()
+        label = category_labels.get(words.casefold())
+        parts.append(label if label else words[:1].upper() + words[1:])
+    return " / ".join(parts)
+
+
+def wrap_alternates(lines: list[str], hold: Hold) -> list[str]:
+    """Wraps each `### ` method under `## Alternate methods` in a labelled block.
+
+    Headings are found exactly as the engine finds them (outside code fences), so the blocks are
+    the alternates that search reports as "alternate method: …". The block's opening and closing
+    tags are placeholders between top-level Markdown blocks, so the method's text renders as usual.
+    """
+    out: list[str] = []
+    in_alternates = in_fence = in_block = False
+    number = 0
+
+    def close() -> None:
+        nonlocal in_block
+        if in_block:
+            out.append(hold("</div>"))
+            in_block = False
+
+    for line in lines:
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and line.startswith("## "):
+            close()
+            in_alternates = bool(ALTERNATES_HEADING.match(line))
+        elif not in_fence and in_alternates and line.startswith("### "):
+            close()
+            number += 1
+            out.append(hold(f'<div class="kb-alternate"><p class="kb-alternate__label">{icon("call-split")}Alternate method {number}</p>'))
+            in_block = True
+        out.append(line)
+    close()
+    return out

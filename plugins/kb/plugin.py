@@ -1,0 +1,329 @@
+"""The `kb` MkDocs plugin: a thin adapter between MkDocs + Material and the engine in `search/`.
+
+- on_config: checks every procedure (errors fail the build with the `kb check` lines, warnings
+  are logged so `mkdocs build --strict` fails on them), adds the plugin's templates, a header
+  with the knowledge-base search box and its assets. No Markdown extension is needed.
+- on_files: generated pages (home, tags, one per tag, one per area), never written to docs_dir,
+  and the assets under assets/kb/.
+- on_nav: a short navigation (home, areas, tags) instead of one entry per procedure.
+- on_page_markdown: tag links, owner, review state, labelled alternate methods, related
+  procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content).
+- on_post_build: refreshes the index (incrementally) and writes the browser search data.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.config_options import ExtraScriptValue
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+
+from search.model import LoadResult, Problem, Procedure, cross_file_problems, list_procedure_files, load_file
+
+from .config import KbConfig
+from .pages import HOME, TAGS_INDEX, Catalog, Fragments
+
+log = logging.getLogger("mkdocs.plugins.kb")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+ASSETS_DIR = PACKAGE_DIR / "assets"
+ASSETS_URI = "assets/kb"
+SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js")  # in load order
+SEARCH_BLOCK_START = re.compile(r'{%-?\s*if\s+"material/search"\s+in\s+config\.plugins\s*-?%}')
+JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
+HEADER_SEARCH = """<label class="md-header__button md-icon" for="__search">
+      {% set icon = config.theme.icon.search or "material/magnify" %}
+      {% include ".icons/" ~ icon ~ ".svg" %}
+    </label>
+    {% include "partials/kb-search.html" %}"""
+
+
+class KnowledgeBasePlugin(BasePlugin[KbConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.procedures: dict[str, Procedure] = {}
+        self.catalog: Catalog | None = None
+        self.urls: dict[str, str] = {}
+        self.index_dir: Path | None = None
+        self.synonyms: Path | None = None
+        self.fragments = Fragments()
+
+    # ---- configuration ---------------------------------------------------------------------------
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        if config.theme.name != "material":
+            raise PluginError(
+                f"the kb plugin needs the Material for MkDocs theme, not '{config.theme.name}': set 'theme: name: material' in mkdocs.yml"
+            )
+        docs_dir = Path(config.docs_dir)
+        self.index_dir = Path(self.config.index_dir) if self.config.index_dir else None
+        if self.index_dir is not None and self.index_dir.resolve().is_relative_to(docs_dir.resolve()):
+            raise PluginError(f"kb: index_dir '{self.index_dir}' is inside docs_dir '{docs_dir}'; put the index outside the procedures")
+        self.synonyms = self._synonyms_file(config)
+
+        result = load_procedures_cached(docs_dir)
+        self._report(result, strict=self.config.strict)
+        self.procedures = {p.path: p for p in result.procedures}
+
+        self._add_templates(config)
+        for css in sorted(ASSETS_DIR.glob("*.css")):
+            if f"{ASSETS_URI}/{css.name}" not in config.extra_css:
+                config.extra_css.append(f"{ASSETS_URI}/{css.name}")
+        present = {str(script) for script in config.extra_javascript}
+        for name in SCRIPTS:
+            if (ASSETS_DIR / name).is_file() and f"{ASSETS_URI}/{name}" not in present:
+                config.extra_javascript.append(ExtraScriptValue(f"{ASSETS_URI}/{name}"))
+        return config
+
+    def _synonyms_file(self, config: MkDocsConfig) -> Path | None:
+        """As the `kb` command: $KB_SYNONYMS, else the `synonyms` option, else synonyms.txt beside mkdocs.yml."""
+        if os.environ.get("KB_SYNONYMS"):
+            path = Path(os.environ["KB_SYNONYMS"])
+            if not path.is_file():
+                raise PluginError(f"kb: synonyms file '{path}' (from KB_SYNONYMS) does not exist")
+            return path
+        if self.config.synonyms:
+            return Path(self.config.synonyms)
+        if config.config_file_path:
+            beside = Path(config.config_file_path).parent / "synonyms.txt"
+            if beside.is_file():
+                return beside
+        return None
+
+    def _report(self, result: LoadResult, strict: bool) -> None:
+        failing = result.problems if strict else result.errors
+        if failing:
+            counts = f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)"
+            lines = "\n".join(f"  {problem}" for problem in failing)
+            hint = " (warnings count as errors: the kb plugin's 'strict' option is on)" if strict and result.warnings else ""
+            raise PluginError(f"kb: the procedures have {counts}{hint}; fix them (run 'kb check'):\n{lines}")
+        for problem in result.warnings:
+            log.warning(str(problem))
+
+    def _add_templates(self, config: MkDocsConfig) -> None:
+        dirs = config.theme.dirs
+        # The plugin's partials go in front of Material's own, behind a custom_dir of the site.
+        material = next((i for i, d in enumerate(dirs) if Path(d).parent.name == "material"), len(dirs))
+        if str(TEMPLATES_DIR) not in dirs:
+            dirs.insert(material, str(TEMPLATES_DIR))
+        override = header_override(dirs)
+        if override is not None and override not in dirs:
+            dirs.insert(0, override)
+
+    # ---- files and pages -------------------------------------------------------------------------
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        short_nav = config.nav is None
+        included: list[Procedure] = []
+        for path, procedure in self.procedures.items():
+            file = files.get_file_from_path(path)
+            if file is None or not file.inclusion.is_included():
+                continue
+            included.append(procedure)
+            if short_nav and file.inclusion.is_in_nav():
+                file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
+        generated: dict[str, File] = {}
+
+        def url_of(src: str) -> str:
+            file = generated.get(src) or files.get_file_from_path(src)
+            if file is None:
+                raise KeyError(src)
+            return file.url
+
+        catalog = Catalog(
+            included, config.site_name, self.config.review_days, url_of, existing=lambda src: files.get_file_from_path(src) is not None
+        )
+        self.catalog = catalog
+        self.urls = {p.path: url_of(p.path) for p in included}
+
+        def add(src: str, in_nav: bool) -> File:
+            level = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
+            generated[src] = File.generated(config, src, content="", inclusion=level)
+            return generated[src]
+
+        home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
+        tags = add(TAGS_INDEX, True) if files.get_file_from_path(TAGS_INDEX) is None else None
+        tag_files = [(entry, add(entry.src, False)) for entry in catalog.tags.values()]
+        area_files = [(area, add(area.src, True)) for area in catalog.areas.values()]
+        hold = self.fragments.holder
+        if home is not None:
+            home.content_string = catalog.home_page(home.url, hold(home.src_uri))
+        if tags is not None:
+            tags.content_string = catalog.tags_page(tags.url, hold(tags.src_uri))
+        for entry, file in tag_files:
+            file.content_string = catalog.tag_page(entry, file.url, hold(file.src_uri))
+        for area, file in area_files:
+            file.content_string = catalog.area_page(area, file.url, hold(file.src_uri))
+        for file in generated.values():
+            files.append(file)
+
+        for asset in sorted(ASSETS_DIR.iterdir()):
+            if asset.is_file() and not asset.name.startswith("."):
+                src = f"{ASSETS_URI}/{asset.name}"
+                existing = files.get_file_from_path(src)
+                if existing is not None:
+                    files.remove(existing)
+                files.append(File.generated(config, src, abs_src_path=str(asset)))
+        return files
+
+    @event_priority(-50)  # after other plugins, so the short navigation is the final one
+    def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+        if config.nav is not None or self.catalog is None:
+            return nav  # the site's own navigation wins
+        home_file = files.get_file_from_path(HOME) or files.get_file_from_path("README.md")
+        home = home_file.page if home_file is not None and isinstance(home_file.page, Page) else None
+        if home is not None and home_file is not None and home_file.generated_by is not None:
+            home.title = "Home"
+        areas = [page for area in self.catalog.areas.values() if (page := _page(files, area.src)) is not None]
+        tags = _page(files, TAGS_INDEX)
+        items: list[Any] = []
+        if home is not None:
+            items.append(home)
+        if areas:
+            items.append(Section("Areas", areas))
+        if tags is not None:
+            items.append(tags)
+        for item in items:
+            item.parent = None
+            for child in getattr(item, "children", None) or []:
+                child.parent = item
+        pages = ([home] if home is not None else []) + areas + ([tags] if tags is not None else [])
+        for index, page in enumerate(pages):
+            page.previous_page = pages[index - 1] if index > 0 else None
+            page.next_page = pages[index + 1] if index + 1 < len(pages) else None
+        return Navigation(items, pages)
+
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        procedure = self.procedures.get(page.file.src_uri)
+        if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
+            return markdown
+        return self.catalog.decorate(procedure, markdown, page.file.url, self.fragments.holder(page.file.src_uri))
+
+    @event_priority(50)  # before other plugins read the page's HTML
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        return self.fragments.restore(page.file.src_uri, html)
+
+    # ---- index and search data -------------------------------------------------------------------
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        from search.index import IndexError_, SearchIndex
+
+        index = SearchIndex(Path(config.docs_dir), self.index_dir)
+        try:
+            report = index.refresh(notify=log.info)
+        except IndexError_ as exc:
+            raise PluginError(f"kb: {exc}") from exc
+        log.debug(
+            f"kb: index {index.dir}: {report.added} added, {report.updated} updated, {report.deleted} deleted in {report.seconds:.2f} s"
+        )
+        try:
+            export = importlib.import_module("search.export")
+        except ModuleNotFoundError as exc:
+            if exc.name != "search.export":
+                raise
+            export = None
+        write_search_data = getattr(export, "write_search_data", None)
+        if write_search_data is None:
+            log.info("kb: search.export.write_search_data is not available yet; the browser search data was not written")
+            return
+        write_search_data(index, Path(config.site_dir) / self.config.search_dir, dict(self.urls), synonyms=self.synonyms)
+
+    def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
+        if self.synonyms is not None:
+            server.watch(str(self.synonyms))
+        for folder in (TEMPLATES_DIR, ASSETS_DIR):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server
+
+
+def _page(files: Files, src: str) -> Page | None:
+    file = files.get_file_from_path(src)
+    return file.page if file is not None and isinstance(file.page, Page) else None
+
+
+# ---- loading, with a cache for `mkdocs serve` ----------------------------------------------------
+_LOADED: dict[Path, dict[str, tuple[int, int, Procedure | None, list[Problem]]]] = {}
+
+
+def load_procedures_cached(root: Path) -> LoadResult:
+    """`search.model.load_procedures`, re-reading only the files changed since the last call in
+    this process (`mkdocs serve` loads the configuration again for every rebuild)."""
+    key = root.resolve()
+    previous = _LOADED.get(key, {})
+    current: dict[str, tuple[int, int, Procedure | None, list[Problem]]] = {}
+    for rel, stat in list_procedure_files(root).items():
+        known = previous.get(rel)
+        if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
+            current[rel] = known
+        else:
+            procedure, problems = load_file(root / rel, root)
+            current[rel] = (stat.st_mtime_ns, stat.st_size, procedure, problems)
+    _LOADED[key] = current
+    procedures = [entry[2] for entry in current.values() if entry[2] is not None]
+    problems = [problem for entry in current.values() for problem in entry[3]]
+    problems.extend(cross_file_problems(procedures))
+    problems.sort(key=lambda p: (p.path, p.line, p.severity, p.message))
+    return LoadResult(procedures, problems)
+
+
+# ---- Material's header with the knowledge-base search box ---------------------------------------
+_OVERRIDE_DIR: Path | None = None
+
+
+def _override_dir() -> Path:
+    global _OVERRIDE_DIR
+    if _OVERRIDE_DIR is None:
+        _OVERRIDE_DIR = Path(tempfile.mkdtemp(prefix="mkdocs-kb-overrides-"))
+        atexit.register(shutil.rmtree, _OVERRIDE_DIR, True)
+    return _OVERRIDE_DIR
+
+
+def replace_search_block(source: str) -> str | None:
+    """header.html with Material's `{% if "material/search" in config.plugins %}` block replaced by
+    the search button and the kb search box; None when the header has no such block."""
+    start = SEARCH_BLOCK_START.search(source)
+    if start is None:
+        return None
+    depth = 1
+    for tag in JINJA_IF.finditer(source, start.end()):
+        depth += 1 if tag.group(1) == "if" else -1
+        if depth == 0:
+            return source[: start.start()] + HEADER_SEARCH + source[tag.end() :]
+    return None
+
+
+def header_override(theme_dirs: list[str]) -> str | None:
+    """A folder holding the header the site would use (a custom_dir's or Material's), with the
+    kb search in place of Material's search; written at build time from the installed Material."""
+    override = _override_dir()
+    for folder in theme_dirs:
+        if Path(folder) == override:
+            continue
+        header = Path(folder) / "partials" / "header.html"
+        if header.is_file():
+            break
+    else:
+        return None
+    text = replace_search_block(header.read_text(encoding="utf-8"))
+    if text is None:
+        log.info(f"kb: {header} has no Material search block; the knowledge-base search box is not added to the header")
+        return None
+    target = override / "partials" / "header.html"
+    # Written only when it changes: `mkdocs serve --watch-theme` would otherwise rebuild forever.
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return str(override)
