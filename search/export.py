@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import STOPWORDS, Thesaurus, load_thesaurus
-from .index import IMPACT_DIGITS, SearchIndex
+from .index import IMPACT_DIGITS, RefreshReport, SearchIndex
 from .query import (
     K1,
     MAX_PREFIX_CANDIDATES,
@@ -197,6 +197,20 @@ def write_search_data(
     writer.remove_stale()
     writer.report.documents, writer.report.terms = documents, len(terms)
     return writer.report
+
+
+def refresh_and_export(
+    procedures_root: Path,
+    index_dir: Path | None,
+    out_dir: Path,
+    urls: dict[str, str] | None = None,
+    synonyms: Path | None = None,
+) -> tuple[RefreshReport, ExportReport]:
+    """Brings the index up to date, then writes the browser search data: a site build's whole
+    search job, self-contained so the MkDocs plugin can run it beside the page rendering."""
+    index = SearchIndex(procedures_root, index_dir)
+    refreshed = index.refresh()
+    return refreshed, write_search_data(index, out_dir, urls, synonyms)
 
 
 def default_url(path: str) -> str:

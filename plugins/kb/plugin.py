@@ -8,18 +8,20 @@
 - on_nav: a short navigation (home, areas, tags) instead of one entry per procedure.
 - on_page_markdown: tag links, owner, review state, labelled alternate methods, related
   procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content).
-- on_post_build: refreshes the index (incrementally) and writes the browser search data.
+- on_files starts, and on_post_build collects, a second process that refreshes the index
+  (incrementally) and writes the browser search data while the pages render.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib
 import logging
 import os
+import queue
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ ASSETS_URI = "assets/kb"
 SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js")  # in load order
 SEARCH_BLOCK_START = re.compile(r'{%-?\s*if\s+"material/search"\s+in\s+config\.plugins\s*-?%}')
 JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
+SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
 HEADER_SEARCH = """<label class="md-header__button md-icon" for="__search">
       {% set icon = config.theme.icon.search or "material/magnify" %}
       {% include ".icons/" ~ icon ~ ".svg" %}
@@ -62,6 +65,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.index_dir: Path | None = None
         self.synonyms: Path | None = None
         self.fragments = Fragments()
+        self._job: Any = None
+        self._results: Any = None
+        self._job_started = 0.0
 
     # ---- configuration ---------------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -169,6 +175,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             file.content_string = catalog.area_page(area, file.url, hold(file.src_uri))
         for file in generated.values():
             files.append(file)
+        self._start_search_job(config)
 
         for asset in sorted(ASSETS_DIR.iterdir()):
             if asset.is_file() and not asset.name.startswith("."):
@@ -217,28 +224,48 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         return self.fragments.restore(page.file.src_uri, html)
 
     # ---- index and search data -------------------------------------------------------------------
-    def on_post_build(self, config: MkDocsConfig) -> None:
-        from search.index import IndexError_, SearchIndex
+    def _start_search_job(self, config: MkDocsConfig) -> None:
+        """Refreshes the index and writes the search data in a second process while MkDocs renders
+        the pages: the engine's work then costs the build almost no wall-clock time on 2+ cores."""
+        import multiprocessing
 
-        index = SearchIndex(Path(config.docs_dir), self.index_dir)
-        try:
-            report = index.refresh(notify=log.info)
-        except IndexError_ as exc:
-            raise PluginError(f"kb: {exc}") from exc
-        log.debug(
-            f"kb: index {index.dir}: {report.added} added, {report.updated} updated, {report.deleted} deleted in {report.seconds:.2f} s"
-        )
-        try:
-            export = importlib.import_module("search.export")
-        except ModuleNotFoundError as exc:
-            if exc.name != "search.export":
-                raise
-            export = None
-        write_search_data = getattr(export, "write_search_data", None)
-        if write_search_data is None:
-            log.info("kb: search.export.write_search_data is not available yet; the browser search data was not written")
+        from search.export import refresh_and_export
+
+        self._stop_search_job()
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
+        self._results = context.Queue()
+        args = (Path(config.docs_dir), self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms)
+        self._job = context.Process(target=_run_search_job, args=(refresh_and_export, args, self._results), daemon=True)
+        self._job_started = time.perf_counter()
+        self._job.start()
+
+    def _stop_search_job(self) -> None:
+        if self._job is not None and self._job.is_alive():
+            self._job.terminate()
+            self._job.join()
+        self._job = None
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self._job is None:
             return
-        write_search_data(index, Path(config.site_dir) / self.config.search_dir, dict(self.urls), synonyms=self.synonyms)
+        try:
+            outcome = self._results.get(timeout=SEARCH_JOB_TIMEOUT)
+        except queue.Empty:
+            self._stop_search_job()
+            raise PluginError(f"kb: the index and search data were not ready after {SEARCH_JOB_TIMEOUT} s") from None
+        self._job.join()
+        self._job = None
+        if isinstance(outcome, str):
+            raise PluginError(f"kb: building the index and search data failed: {outcome}")
+        refreshed, exported = outcome
+        log.info(
+            f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
+            f"search data for {exported.documents} procedures ({exported.files_written} files written, "
+            f"{exported.files_unchanged} unchanged) in {time.perf_counter() - self._job_started:.1f} s beside the page rendering"
+        )
+
+    def on_build_error(self, error: Exception) -> None:
+        self._stop_search_job()
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         if self.synonyms is not None:
@@ -247,6 +274,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if folder.is_dir():
                 server.watch(str(folder))
         return server
+
+
+def _run_search_job(job: Any, args: tuple[Any, ...], results: Any) -> None:
+    """The second process: the job's reports, or the error message, go back through the queue."""
+    try:
+        results.put(job(*args))
+    except Exception as exc:  # reported by on_post_build as a build error
+        results.put(f"{type(exc).__name__}: {exc}")
 
 
 def _page(files: Files, src: str) -> Page | None:
