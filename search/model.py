@@ -12,7 +12,7 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,8 @@ def _squash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Tag:
-    """A keyword tag: `Category: Subject` or a bare `Category`."""
+    """A keyword tag: `Category: Subject` or a bare `Category`. Derived forms are computed once
+    (a site build asks for them tens of thousands of times)."""
 
     category: str
     subject: str = ""
@@ -58,19 +59,19 @@ class Tag:
         category, _, subject = text.partition(":")
         return cls(_squash(category), _squash(subject))
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{self.category}: {self.subject}" if self.subject else self.category
 
-    @property
+    @cached_property
     def key(self) -> str:
         return tag_key(self.label)
 
-    @property
+    @cached_property
     def category_key(self) -> str:
         return self.category.casefold()
 
-    @property
+    @cached_property
     def slug(self) -> str:
         return slugify(self.label)
 

@@ -143,11 +143,15 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
         generated: dict[str, File] = {}
 
+        known_urls: dict[str, str] = {}
+
         def url_of(src: str) -> str:
-            file = generated.get(src) or files.get_file_from_path(src)
-            if file is None:
-                raise KeyError(src)
-            return file.url
+            if src not in known_urls:
+                file = generated.get(src) or files.get_file_from_path(src)
+                if file is None:
+                    raise KeyError(src)
+                known_urls[src] = file.url
+            return known_urls[src]
 
         catalog = Catalog(
             included, config.site_name, self.config.review_days, url_of, existing=lambda src: files.get_file_from_path(src) is not None
