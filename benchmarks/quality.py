@@ -4,6 +4,7 @@
 
 Prints top-1, MRR@10 and recall@5 per query kind and overall; `--misses` lists the queries whose
 first result is wrong; `--json` prints the numbers for other scripts (the quality floor test).
+The scoring is `search.evaluate`'s, as `kb eval` (which answers in-process instead).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, when not installed
 
-def load_judgements(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+from search.evaluate import JudgementError, load_judgements, score
 
 
 def run_batch(procedures: Path, queries: list[str], index_dir: Path, extra: list[str]) -> list[dict]:
@@ -49,30 +48,6 @@ def run_batch(procedures: Path, queries: list[str], index_dir: Path, extra: list
     return answers
 
 
-def score(judgements: list[dict], answers: list[dict]) -> dict:
-    per_kind: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
-    misses = []
-    for judged, answer in zip(judgements, answers, strict=True):
-        acceptable = {judged["relevant"], *judged.get("also", [])}
-        paths = [r["path"] for r in answer["results"]][:10]
-        rank = next((i for i, p in enumerate(paths, start=1) if p in acceptable), None)
-        top1 = 1.0 if rank == 1 else 0.0
-        per_kind[judged.get("kind", "all")].append((top1, 1.0 / rank if rank else 0.0, 1.0 if rank and rank <= 5 else 0.0))
-        if rank != 1:
-            misses.append({"q": judged["q"], "kind": judged.get("kind"), "expected": judged["relevant"], "got": paths[:3], "rank": rank})
-
-    def mean(rows: list[tuple[float, float, float]], i: int) -> float:
-        return sum(r[i] for r in rows) / len(rows) if rows else 0.0
-
-    everything = [row for rows in per_kind.values() for row in rows]
-    kinds = {
-        kind: {"n": len(rows), "top1": mean(rows, 0), "mrr": mean(rows, 1), "recall5": mean(rows, 2)}
-        for kind, rows in sorted(per_kind.items())
-    }
-    overall = {"n": len(everything), "top1": mean(everything, 0), "mrr": mean(everything, 1), "recall5": mean(everything, 2)}
-    return {"kinds": kinds, "overall": overall, "misses": misses}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("queries", type=Path, help="judged queries, JSON lines with q, relevant, also, kind")
@@ -81,7 +56,10 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list the queries whose first result is wrong")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args()
-    judgements = load_judgements(args.queries)
+    try:
+        judgements = load_judgements(args.queries)
+    except JudgementError as exc:
+        sys.exit(str(exc))
     extra = ["--synonyms", str(args.synonyms)] if args.synonyms else []
     with tempfile.TemporaryDirectory(prefix="kb-quality-") as index_dir:
         env_root = Path(__file__).resolve().parent.parent

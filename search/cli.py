@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 PROG = "kb"
+TAGS_FILE = "tags.yml"  # the default tag vocabulary (search/vocabulary.py), beside mkdocs.yml
 PROGRESS_MIN_FILES = 200  # smaller jobs finish before progress output would help
 
 
@@ -32,6 +33,8 @@ class Settings:
     procedures: Path
     index_dir: Path | None
     synonyms: Path | None
+    tags_file: Path | None = None  # the tag vocabulary (tags.yml); None: no vocabulary checks
+    review_days: int | None = None  # review_days of the kb plugin in mkdocs.yml, if set
 
 
 def _mkdocs_settings(config_path: Path) -> dict[str, object]:
@@ -71,7 +74,30 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         synonyms = "synonyms.txt"
     if synonyms is not None and not Path(str(synonyms)).is_file():
         raise UserError(f"synonyms file '{synonyms}' does not exist")
-    return Settings(procedures, Path(str(index_dir)) if index_dir else None, Path(str(synonyms)) if synonyms else None)
+    tags_file = getattr(args, "tags_file", None) or options.get("kb.tags_file")
+    if tags_file is None and Path(TAGS_FILE).is_file() and not args.procedures:
+        tags_file = TAGS_FILE
+    if tags_file is not None and not Path(str(tags_file)).is_file():
+        raise UserError(f"tag vocabulary '{tags_file}' does not exist")
+    review_days = options.get("kb.review_days")
+    if review_days is not None and (isinstance(review_days, bool) or not isinstance(review_days, int) or review_days < 1):
+        raise UserError(f"review_days of the kb plugin in mkdocs.yml must be a whole number of days, not '{review_days}'")
+    return Settings(
+        procedures,
+        Path(str(index_dir)) if index_dir else None,
+        Path(str(synonyms)) if synonyms else None,
+        Path(str(tags_file)) if tags_file else None,
+        review_days,
+    )
+
+
+def load_vocabulary(settings: Settings):
+    """The tag vocabulary of the settings, or None when there is no tags.yml."""
+    if settings.tags_file is None:
+        return None
+    from .vocabulary import load_vocabulary as load
+
+    return load(settings.tags_file, settings.procedures)
 
 
 # ---- terminal style ------------------------------------------------------------------------
@@ -321,6 +347,8 @@ def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
     from .model import load_procedures
 
     loaded = load_procedures(settings.procedures)
+    vocabulary = load_vocabulary(settings)
+    describe = vocabulary.description if vocabulary is not None else lambda category: ""
     tree: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, str] = {}
     for procedure in loaded.procedures:
@@ -331,6 +359,7 @@ def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
         data = [
             {
                 "category": labels[key],
+                "description": describe(labels[key]),
                 "count": len({p for paths in subjects.values() for p in paths}),
                 "subjects": [
                     {"subject": s, "tag": f"{labels[key]}: {s}", "count": len(p), "procedures": sorted(p)}
@@ -346,7 +375,8 @@ def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
     style = Style(sys.stdout)
     for key, subjects in sorted(tree.items()):
         count = len({p for paths in subjects.values() for p in paths})
-        print(f"{style.bold(labels[key])} {style.dim(f'({count})')}")
+        description = describe(labels[key])
+        print(f"{style.bold(labels[key])} {style.dim(f'({count})')}" + (f"  {style.dim(description)}" if description else ""))
         for subject, paths in sorted(subjects.items()):
             if subject:
                 print(f"  {subject} {style.dim(f'({len(paths)})')}")
@@ -359,26 +389,48 @@ def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
 
 # ---- check -----------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .model import find_procedure_files, load_procedures
+    from .model import list_procedure_files, load_procedures
 
-    loaded = load_procedures(settings.procedures)
+    listed = list_procedure_files(settings.procedures)
+    only = _selected_files(args.files, settings.procedures, listed) if args.files else None
+    loaded = load_procedures(settings.procedures, load_vocabulary(settings), only=only)
     errors, warnings = len(loaded.errors), len(loaded.warnings)
     failing = errors or (args.strict and warnings)
     if args.format == "json":
-        print(json.dumps([p.__dict__ for p in loaded.problems], ensure_ascii=False, indent=2))
+        print(json.dumps([p.as_json() for p in loaded.problems], ensure_ascii=False, indent=2))
         return 1 if failing else 0
     style = Style(sys.stdout)
     for problem in loaded.problems:
         if args.format == "github":
-            file_path = _github_escape((settings.procedures / problem.path).as_posix(), ":,")
+            file_path = _github_escape(Path(os.path.normpath(settings.procedures / problem.path)).as_posix(), ":,")
             print(f"::{problem.severity} file={file_path},line={problem.line}::{_github_escape(problem.message)}")
         else:
             paint = style.error if problem.severity == "error" else style.warning
             print(f"{problem.path}:{problem.line}: {paint(problem.severity)}: {problem.message}")
-    files = len(find_procedure_files(settings.procedures))
-    summary = f"{files} file(s) checked: {errors} error(s), {warnings} warning(s)"
+    checked = f"{len(only)} of {len(listed)}" if only is not None else f"{len(listed)}"
+    summary = f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)"
     print(summary if not failing else style.error(summary), file=sys.stderr)
     return 1 if failing else 0
+
+
+def _selected_files(paths: list[str], root: Path, listed: dict[str, object]) -> list[str]:
+    """`kb check FILE...`: each file as a path relative to the procedures folder. A file may be
+    given relative to the current folder (as git and pre-commit give them) or to the procedures folder."""
+    selected = []
+    base = root.resolve()
+    for given in paths:
+        candidate = Path(given)
+        path = next((p for p in (candidate, root / candidate) if p.exists()), None)
+        if path is None:
+            raise UserError(f"'{given}' does not exist")
+        try:
+            rel = path.resolve().relative_to(base).as_posix()
+        except ValueError:
+            raise UserError(f"'{given}' is not in the procedures folder '{root}'") from None
+        if rel not in listed:
+            raise UserError(f"'{given}' is not a procedure file (a .md file, not hidden)")
+        selected.append(rel)
+    return list(dict.fromkeys(selected))
 
 
 def _github_escape(text: str, also: str = "") -> str:
@@ -386,6 +438,275 @@ def _github_escape(text: str, also: str = "") -> str:
     for char in "%\r\n" + also:
         text = text.replace(char, f"%{ord(char):02X}")
     return text
+
+
+# ---- new -------------------------------------------------------------------------------------
+ALTERNATES_HINT = """<!-- Other acceptable ways to handle the same situation? Add them after the steps, like this
+     (each line without the spaces in front):
+     ## Alternate methods
+     ### Short name of the other method
+     When it applies, and what to do differently.
+-->"""
+
+
+def new_procedure_text(title: str, tags: list[str], owner: str, today) -> str:
+    """The text of a new procedure: the front matter and the standard sections, with placeholders
+    that `kb check` reports until they are replaced."""
+    from .model import NEW_CONTEXT_LINE, NEW_STEP_LINE
+
+    def quoted(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML string
+
+    front = ["---", f"title: {quoted(title)}", "tags:", *(f"  - {quoted(tag)}" for tag in tags)]
+    front += ["keywords: []", 'summary: ""', f"owner: {quoted(owner)}", f"reviewed: {today.isoformat()}", "---"]
+    body = ["", NEW_CONTEXT_LINE, "", "## Steps", "", NEW_STEP_LINE, "", ALTERNATES_HINT, ""]
+    return "\n".join(front + body)
+
+
+def _most_common(values) -> str:
+    from collections import Counter
+
+    counts = Counter(v for v in values if v is not None)
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
+
+
+def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as _dt
+
+    from .model import load_procedures, slugify
+
+    interactive = sys.stdin.isatty()
+    nothing_given = not (args.tags or args.title or args.area or args.owner)
+    if not interactive and not (args.tags and args.title):
+        missing = " and ".join(what for what, value in (("a tag", args.tags), ("--title", args.title)) if not value)
+        args.subparser.error(f"give {missing} (prompts are only shown in a terminal)")
+    loaded = load_procedures(settings.procedures)
+    new = _NewProcedure(loaded.procedures, load_vocabulary(settings))
+
+    title = new.check_title(args.title) if args.title else _ask_until_valid("Title (as a rep would say it)", "", new.check_title)
+    if args.tags:
+        tags = new.check_tags(args.tags)
+    else:
+        tags = _ask_until_valid('Tags, separated by commas (e.g. "Complaint: Late Shipment, Shipping")', "", new.check_tag_line)
+    area = args.area if args.area is not None else new.usual_area(tags)
+    area = _ask_until_valid("Folder (area)", area, new.check_area) if nothing_given else new.check_area(area)
+    owner = args.owner if args.owner is not None else new.usual_owner(tags, area)
+    if nothing_given:
+        owner = _ask("Owner (the team that keeps it correct)", owner)
+    owner = " ".join(owner.split())
+
+    path = settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md")
+    for warning in new.warnings(tags, owner):
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(new_procedure_text(title, tags, owner, _dt.date.today()))
+    except FileExistsError:
+        raise UserError(f"{path} already exists: edit that file, or choose another title") from None
+    print(path.as_posix())
+    if args.owner is None and not nothing_given:
+        print(f"owner: {owner or '(none)'}; change it in the file, or give --owner", file=sys.stderr)
+    print(f"Next: write the summary, keywords, context and steps, then run: kb check {path.as_posix()}", file=sys.stderr)
+    return 0
+
+
+def _ask(label: str, default: str) -> str:
+    try:
+        answer = input(f"{label}" + (f" [{default}]" if default else "") + ": ")
+    except EOFError:
+        raise UserError("cancelled: no answer") from None
+    return answer.strip() or default
+
+
+def _ask_until_valid(label: str, default: str, check: Callable):
+    while True:
+        answer = _ask(label, default)  # end of input ends kb new
+        try:
+            return check(answer)
+        except UserError as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+
+
+class _NewProcedure:
+    """What `kb new` checks and suggests, from the knowledge base as it is."""
+
+    def __init__(self, procedures, vocabulary) -> None:
+        self.procedures = procedures
+        self.vocabulary = vocabulary
+        self.titles = {p.title.casefold(): p.path for p in procedures}
+        self.tags = {}  # key -> (Tag, number of procedures)
+        for procedure in procedures:
+            for tag in procedure.tags:
+                known, count = self.tags.get(tag.key, (tag, 0))
+                self.tags[tag.key] = (known, count + 1)
+
+    def check_title(self, title: str) -> str:
+        title = " ".join(title.split())
+        if not title:
+            raise UserError("the title is empty")
+        if title.casefold() in self.titles:
+            raise UserError(f"a procedure titled '{title}' already exists: {self.titles[title.casefold()]}")
+        return title
+
+    def check_tag_line(self, line: str) -> list[str]:
+        return self.check_tags([part.strip() for part in line.split(",") if part.strip()])
+
+    def check_tags(self, given: list[str]) -> list[str]:
+        """Tags as written in the knowledge base: an existing tag keeps its spelling; a tag that is
+        a near-duplicate of an existing one is refused, naming it."""
+        from .model import Tag, tag_problem
+        from .vocabulary import similar_tags
+
+        if not given:
+            raise UserError("give at least one tag, such as 'Complaint: Late Shipment'")
+        labels: dict[str, str] = {}
+        for text in given:
+            problem = tag_problem(text)
+            if problem:
+                raise UserError(problem)
+            tag = Tag.parse(text)
+            if tag.key in self.tags:
+                labels.setdefault(tag.key, self.tags[tag.key][0].label)
+                continue
+            for other, count in self.tags.values():
+                if similar_tags(tag, other):
+                    raise UserError(
+                        f"tag '{tag.label}' is a near-duplicate of '{other.label}' ({count} procedure(s) use it); use '{other.label}'"
+                    )
+            labels.setdefault(tag.key, tag.label)
+        return list(labels.values())
+
+    def warnings(self, tags: list[str], owner: str) -> list[str]:
+        """What `kb check` will say about these tags and owner (the new file has an `owner` line)."""
+        from .model import Procedure, Tag
+        from .vocabulary import vocabulary_problems
+
+        if self.vocabulary is None:
+            return []
+        probe = Procedure(path="", title="", tags=[Tag.parse(t) for t in tags], owner=owner, field_lines={"owner": 1})
+        return [problem.message for problem in vocabulary_problems([probe], self.vocabulary)]
+
+    def _category_procedures(self, tags: list[str]) -> list:
+        from .model import Tag
+
+        for text in tags:
+            key = Tag.parse(text).category_key
+            found = [p for p in self.procedures if any(t.category_key == key for t in p.tags)]
+            if found:
+                return found
+        return []
+
+    def usual_area(self, tags: list[str]) -> str:
+        """The folder where procedures of the first known category live most, else the category's slug."""
+        from .model import Tag, slugify
+
+        found = self._category_procedures(tags)
+        return _most_common(p.area for p in found) if found else slugify(Tag.parse(tags[0]).category)
+
+    def usual_owner(self, tags: list[str], area: str) -> str:
+        found = self._category_procedures(tags) or [p for p in self.procedures if p.area == area]
+        return _most_common(p.owner or None for p in found)
+
+    def check_area(self, area: str) -> str:
+        parts = [part.strip() for part in area.replace("\\", "/").split("/") if part.strip()]
+        if area.strip().startswith("/") or any(part in (".", "..") or part.startswith(".") for part in parts):
+            raise UserError(f"area '{area}' must be a folder inside the procedures folder, such as 'complaints'")
+        return "/".join(parts)
+
+
+# ---- review ----------------------------------------------------------------------------------
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as _dt
+
+    from .model import load_procedures
+    from .review import DEFAULT_REVIEW_DAYS, by_owner, due_for_review
+
+    if args.days is not None and args.days < 1:
+        raise UserError("--days must be at least 1")
+    days = args.days or settings.review_days or DEFAULT_REVIEW_DAYS
+    procedures = load_procedures(settings.procedures).procedures
+    items = due_for_review(procedures, days, load_vocabulary(settings), _dt.date.today())
+    if args.owner:
+        items = [item for item in items if item.owner.casefold() == args.owner.strip().casefold()]
+    groups = by_owner(items)
+    if args.json:
+        data = {
+            "today": _dt.date.today().isoformat(),
+            "review_days": days,
+            "procedures": len(procedures),
+            "due": len(items),
+            "owners": [{"owner": owner, "procedures": [item.as_json() for item in group]} for owner, group in groups],
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    style = Style(sys.stdout)
+    for owner, group in groups:
+        print(f"{style.bold(owner)} {style.dim(f'({len(group)})')}")
+        for item in group:
+            print(f"  {item.procedure.title}  {style.dim(item.describe())}")
+            print(f"    {style.dim(item.procedure.path)}")
+    print(f"{len(items)} of {len(procedures)} procedure(s) due for review (every {days} days unless tags.yml says otherwise)")
+    return 0
+
+
+# ---- eval ------------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluate import JudgementError, compare_with_baseline, evaluate, load_judgements, make_baseline, read_baseline
+    from .model import list_procedure_files
+
+    write_to = args.write_baseline if isinstance(args.write_baseline, str) else args.baseline if args.write_baseline else None
+    if args.write_baseline and not write_to:
+        raise UserError("--write-baseline needs a file: --write-baseline FILE, or --baseline FILE --write-baseline")
+    try:
+        judgements = load_judgements(Path(args.queries))
+        baseline = read_baseline(Path(args.baseline)) if args.baseline and not args.write_baseline else None
+    except JudgementError as exc:
+        raise UserError(str(exc)) from None
+    listed = list_procedure_files(settings.procedures)
+    for judged in judgements:
+        for path in (judged["relevant"], *judged["also"]):
+            if path not in listed:
+                warning = f"{args.queries}: query {judged['q']!r}: no procedure '{path}' in {settings.procedures}"
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    result = evaluate(judgements, query_engine(settings, quiet=True))
+    comparison = compare_with_baseline(baseline, result) if baseline is not None else None
+    if args.json:
+        print(json.dumps({**result, "baseline": comparison}, ensure_ascii=False, indent=2))
+    else:
+        _print_eval(result, comparison, args.baseline, Style(sys.stdout))
+    if write_to:
+        Path(write_to).write_text(json.dumps(make_baseline(args.queries, result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"baseline written to {write_to}", file=sys.stderr)
+    return 1 if comparison and comparison["regressions"] else 0
+
+
+def _print_eval(result: dict, comparison: dict | None, baseline: str | None, style: Style) -> None:
+    def where(query: dict) -> str:
+        return f"rank {query['rank']}" if query["rank"] else "not in the first 10"
+
+    if result["misses"]:
+        print(style.bold(f"Queries whose first result is wrong ({len(result['misses'])}):"))
+        for miss in result["misses"]:
+            got = ", ".join(miss["got"]) or "no results"
+            print(f"  [{miss['kind']}] {miss['q']!r}: expected {miss['expected']} ({where(miss)}); first: {got}")
+        print()
+    print(f"{'kind':<12} {'n':>4} {'top-1':>7} {'MRR':>7} {'R@5':>7}")
+    for kind, row in [*result["kinds"].items(), ("overall", result["overall"])]:
+        print(f"{kind:<12} {row['n']:>4} {row['top1']:>7.3f} {row['mrr']:>7.3f} {row['recall5']:>7.3f}")
+    if comparison is None:
+        return
+    print()
+    for query in comparison["regressions"]:
+        line = f"REGRESSION [{query['kind']}] {query['q']!r}: passed in {baseline}, now {where(query)} (expected {query['relevant']})"
+        print(style.error(line))
+    for query in comparison["new_failing"]:
+        print(f"new query not passing [{query['kind']}] {query['q']!r}: {where(query)} (expected {query['relevant']})")
+    for query in comparison["fixed"]:
+        print(f"now passing [{query['kind']}] {query['q']!r}")
+    regressions, fixed, new = (len(comparison[k]) for k in ("regressions", "fixed", "new_failing"))
+    counts = f"{regressions} regression(s), {fixed} fixed, {new} new not passing"
+    print(style.error(counts) if comparison["regressions"] else counts)
 
 
 # ---- index -----------------------------------------------------------------------------------
@@ -409,7 +730,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Search and maintain the procedure knowledge base.",
         epilog=(
             "Examples:\n  kb search late shipment\n  kb search 'Complaint: Late Shipment' --limit 3\n"
-            "  kb show complaints/late-shipment.md\n  kb check"
+            "  kb show complaints/late-shipment.md\n  kb check\n"
+            '  kb new "Complaint: Late Shipment" --title "Late shipment complaint"\n  kb review\n  kb eval tests/queries.jsonl'
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -418,6 +740,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--index-dir", metavar="DIR", help="where the index is kept (default: a cache folder; env KB_INDEX_DIR)")
     parser.add_argument("--synonyms", metavar="FILE", help="extra synonyms file (default: ./synonyms.txt if present; env KB_SYNONYMS)")
+    parser.add_argument(
+        "--tags-file",
+        metavar="FILE",
+        help="the tag vocabulary (default: tags_file of the kb plugin in ./mkdocs.yml, else ./tags.yml if present)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     search = commands.add_parser(
@@ -444,9 +771,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate every procedure file",
         description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.",
     )
+    check.add_argument("files", nargs="*", metavar="FILE", help="check only these procedure files (the cross-file checks still see all)")
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--format", choices=("text", "github", "json"), default="text", help="output format (github: workflow annotations)")
     check.set_defaults(handler=cmd_check)
+
+    new = commands.add_parser(
+        "new",
+        help="write a new procedure from the template",
+        description=(
+            "Write a new procedure file with the front matter and the standard sections, in the folder where procedures "
+            "of its first tag's category live (or --area), named after the title. Never overwrites. "
+            "In a terminal, asks for what is not given."
+        ),
+    )
+    new.add_argument("tags", nargs="*", metavar="TAG", help="its tags, such as 'Complaint: Late Shipment' (the first decides the folder)")
+    new.add_argument("--title", help="the procedure's name as a rep would say it (also gives the file name)")
+    new.add_argument("--area", help="the sub-folder to write it in (default: where procedures of the same category are)")
+    new.add_argument("--owner", help="the team that keeps it correct (default: the usual owner of the category)")
+    new.set_defaults(handler=cmd_new, subparser=new)
+
+    review = commands.add_parser(
+        "review",
+        help="list procedures due for review, by owner",
+        description="Procedures never reviewed, or reviewed longer ago than their review interval, grouped by owner.",
+    )
+    review.add_argument("--days", type=int, help="default review interval in days (default: review_days of the kb plugin, else 180)")
+    review.add_argument("--owner", help="only this owner's procedures")
+    review.add_argument("--json", action="store_true", help="print the list as JSON")
+    review.set_defaults(handler=cmd_review)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score judged search queries",
+        description=(
+            "Run judged queries (JSON lines: q, relevant, also, kind) and print the misses and top-1, MRR and recall@5 per kind. "
+            "With --baseline, exit 1 when a query that passed in the baseline (first result right) fails now."
+        ),
+    )
+    evaluate.add_argument("queries", metavar="FILE", help="judged queries, such as tests/queries.jsonl")
+    evaluate.add_argument("--baseline", metavar="BASELINE", help="a baseline written by --write-baseline")
+    evaluate.add_argument(
+        "--write-baseline", nargs="?", const=True, metavar="FILE", help="write the results as the baseline (to FILE, else to --baseline)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.set_defaults(handler=cmd_eval)
 
     index = commands.add_parser(
         "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."

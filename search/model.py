@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -21,11 +22,17 @@ from .analysis import tag_key
 if TYPE_CHECKING:
     import yaml
 
+    from .vocabulary import Vocabulary
+
 REQUIRED_FIELDS = ("title", "tags")
 STRING_FIELDS = ("title", "summary", "owner")
 ALTERNATES_HEADING = re.compile(r"^##\s+alternat(?:e|ive)\s+methods?\s*#*\s*$", re.IGNORECASE)
 STEPS_HEADING = re.compile(r"^##\s+steps\s*#*\s*$", re.IGNORECASE)
 FENCE = re.compile(r"^\s*(```|~~~)")
+HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
+# The placeholder lines `kb new` writes; `kb check` warns while one is left in a procedure.
+NEW_CONTEXT_LINE = "When this applies, and what the rep must have at hand."
+NEW_STEP_LINE = "1. ..."
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -37,6 +44,11 @@ class Problem:
     line: int
     severity: str  # "error" or "warning"
     message: str
+    # Other files a cross-file finding is about (`kb check FILE` shows it when one of them is checked).
+    related: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def as_json(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "severity": self.severity, "message": self.message}
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
@@ -276,7 +288,8 @@ def _check_string(data: dict[str, Any], nodes: dict[str, yaml.Node], key: str, c
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", bool: "true/false", type(None): "empty"}.get(type(value), type(value).__name__)
+    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "empty", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _check_tags(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> tuple[list[Tag], dict[str, int]]:
@@ -379,6 +392,8 @@ def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, l
     for offset, line in enumerate(body.split("\n")):
         if FENCE.match(line):
             in_fence = not in_fence
+        if not in_fence and line.strip() in (NEW_CONTEXT_LINE, NEW_STEP_LINE):
+            check.warning(first_line + offset, f"placeholder '{line.strip()}' from 'kb new' is still here: replace it with the real text")
         if not in_fence and line.startswith("## "):
             in_alternates = bool(ALTERNATES_HEADING.match(line))
             has_steps = has_steps or bool(STEPS_HEADING.match(line))
@@ -421,7 +436,7 @@ _MARKDOWN_NOISE = [
 
 def markdown_to_text(markdown: str) -> str:
     """Plain text of Markdown, good enough for indexing and snippets."""
-    text = markdown
+    text = HTML_COMMENT.sub("", markdown)
     for pattern, replacement in _MARKDOWN_NOISE:
         text = pattern.sub(replacement, text)
     return "\n".join(line.strip() for line in text.split("\n") if line.strip())
@@ -483,8 +498,13 @@ def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:
     return parse_procedure(data, rel)
 
 
-def load_procedures(root: Path) -> LoadResult:
-    """Loads and checks every procedure under root, then the checks that span files."""
+def load_procedures(root: Path, vocabulary: Vocabulary | None = None, only: Iterable[str] | None = None) -> LoadResult:
+    """Loads and checks every procedure under root, then the checks that span files; with a
+    vocabulary (tags.yml, see `search.vocabulary`), its problems and the checks against it.
+
+    `only` (paths relative to root) keeps the problems of those files, and the cross-file findings
+    that concern them; every file is still read, so the cross-file checks see the whole folder.
+    """
     procedures: list[Procedure] = []
     problems: list[Problem] = []
     for path in find_procedure_files(root):
@@ -492,19 +512,28 @@ def load_procedures(root: Path) -> LoadResult:
         problems.extend(found)
         if procedure is not None:
             procedures.append(procedure)
-    problems.extend(cross_file_problems(procedures))
+    problems.extend(cross_file_problems(procedures, vocabulary))
+    if only is not None:
+        selected = set(only)
+        own = vocabulary.path if vocabulary is not None else None
+        problems = [p for p in problems if p.path in selected or p.path == own or not selected.isdisjoint(p.related)]
     problems.sort(key=lambda p: (p.path, p.line, p.severity, p.message))
     return LoadResult(procedures, problems)
 
 
-def cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
-    """Duplicate titles and one tag spelled several ways across the knowledge base."""
+def cross_file_problems(procedures: list[Procedure], vocabulary: Vocabulary | None = None) -> list[Problem]:
+    """Duplicate titles, one tag spelled several ways and near-duplicate tags across the knowledge
+    base; with a vocabulary, also its own problems and the checks of every tag against it."""
+    from .vocabulary import near_duplicate_problems, vocabulary_problems
+
     problems: list[Problem] = []
     by_title: dict[str, list[Procedure]] = defaultdict(list)
     for procedure in procedures:
         if procedure.field_lines.get("title"):
             by_title[procedure.title.casefold()].append(procedure)
     for same in by_title.values():
+        # The older procedure (earliest `reviewed`; never reviewed counts as new) keeps the title.
+        same.sort(key=lambda p: (p.reviewed or _dt.date.max, p.path))
         for duplicate in same[1:]:
             problems.append(
                 Problem(
@@ -512,6 +541,7 @@ def cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
                     duplicate.field_lines["title"],
                     "error",
                     f"title '{duplicate.title}' is also used by {same[0].path}; titles must be unique",
+                    related=(same[0].path,),
                 )
             )
     spellings: dict[str, dict[str, list[Procedure]]] = defaultdict(lambda: defaultdict(list))
@@ -533,6 +563,11 @@ def cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
                         procedure.field_lines.get(f"tag:{key}", 1),
                         "error",
                         f"tag '{label}' is spelled '{preferred}' in {len(labels[preferred])} other file(s); use one spelling",
+                        related=tuple(p.path for p in labels[preferred]),
                     )
                 )
+    problems.extend(near_duplicate_problems(procedures, vocabulary))
+    if vocabulary is not None:
+        problems.extend(vocabulary.problems)
+        problems.extend(vocabulary_problems(procedures, vocabulary))
     return problems

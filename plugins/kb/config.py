@@ -8,6 +8,8 @@ from __future__ import annotations
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 
+from search.review import DEFAULT_REVIEW_DAYS
+
 
 class KbConfig(Config):
     # Where the Whoosh index lives. Default: the engine's cache folder for docs_dir
@@ -15,8 +17,11 @@ class KbConfig(Config):
     index_dir = c.Optional(c.Dir(exists=False))
     # An extra synonyms file, in the format of search/data/synonyms.txt.
     synonyms = c.Optional(c.File(exists=True))
-    # A procedure whose `reviewed` date is older than this many days is marked "Review overdue".
-    review_days = c.Type(int, default=180)
+    # A procedure whose `reviewed` date is older than this many days is marked "Review overdue" and
+    # listed on the "Due for review" page; tags.yml may give a category its own `review_days`.
+    review_days = c.Type(int, default=DEFAULT_REVIEW_DAYS)
+    # The tag vocabulary (search/vocabulary.py). Default: tags.yml beside mkdocs.yml, if present.
+    tags_file = c.Optional(c.File(exists=True))
     # Folder of the site that receives the browser search data.
     search_dir = c.Type(str, default="kb-search")
     # Treat procedure warnings as errors even without `mkdocs build --strict`.

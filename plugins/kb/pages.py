@@ -1,5 +1,5 @@
 """What the plugin adds to the site, as Markdown/HTML text: the generated pages (home, tags, one
-page per tag, one page per area) and the decorations of procedure pages (tag links, owner and
+page per tag, one page per area, due for review) and the decorations of procedure pages (tag links, owner and
 review line, labelled alternate methods, related procedures).
 
 No MkDocs events here and no search logic: `Catalog` is built from the engine's `Procedure`
@@ -26,10 +26,14 @@ from dataclasses import dataclass, field
 from mkdocs.utils import get_relative_url
 
 from search.model import ALTERNATES_HEADING, FENCE, Procedure, Tag, slugify
+from search.review import ReviewItem, by_owner, due_for_review, review_interval
+from search.review import review_state as _review_state
+from search.vocabulary import Vocabulary
 
 GENERAL_AREA = "General"
 TAGS_INDEX = "tags/index.md"
 HOME = "index.md"
+REVIEW_PAGE = "due-for-review.md"
 TAGS_INDEX_LIMIT = 8  # procedures listed under each tag on the tags page; the tag page has them all
 HOME_TAG_LIMIT = 16
 RELATED_LIMIT = 5
@@ -141,12 +145,17 @@ class Catalog:
         url_of: Callable[[str], str],
         existing: Callable[[str], bool] = lambda src: False,
         today: _dt.date | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.procedures = sorted(procedures, key=_sort_key)
         self.by_path = {p.path: p for p in self.procedures}
         self.site_name = site_name
         self.review_days = review_days
+        self.vocabulary = vocabulary
         self.today = today or _dt.date.today()
+        # The same list as `kb review` (search/review.py), for the "Due for review" page and the marks.
+        self.due: list[ReviewItem] = due_for_review(self.procedures, review_days, vocabulary, self.today)
+        self._due_by_path = {item.procedure.path: item for item in self.due}
         self._url_of = url_of
 
         self.tags: dict[str, TagEntry] = {}
@@ -200,11 +209,10 @@ class Catalog:
 
     def review_state(self, procedure: Procedure) -> str:
         """'never', 'overdue', or 'ok'."""
-        if procedure.reviewed is None:
-            return "never"
-        if (self.today - procedure.reviewed).days > self.review_days:
-            return "overdue"
-        return "ok"
+        item = self._due_by_path.get(procedure.path)
+        if item is not None:
+            return item.state
+        return _review_state(procedure, review_interval(procedure, self.review_days, self.vocabulary), self.today)
 
     def tag_chip(self, tag: Tag, page_url: str, count: int | None = None) -> str:
         entry = self.tags[tag.key]
@@ -216,7 +224,8 @@ class Catalog:
         size = " kb-badge--small" if small else ""
         if state == "overdue":
             age = (self.today - procedure.reviewed).days if procedure.reviewed else 0
-            title = f"Last reviewed {age} days ago; procedures are due for review every {self.review_days} days"
+            days = review_interval(procedure, self.review_days, self.vocabulary)
+            title = f"Last reviewed {age} days ago; this procedure is due for review every {days} days"
             return (
                 f'<span class="kb-badge kb-badge--overdue{size}" title="{esc(title)}">{icon("alert-circle-outline")}Review overdue</span>'
             )
@@ -248,7 +257,7 @@ class Catalog:
 
     # ---- generated pages -------------------------------------------------------------------------
     def home_page(self, page_url: str, hold: Hold) -> str:
-        overdue = sum(1 for p in self.procedures if self.review_state(p) != "ok")
+        overdue = len(self.due)
         stats = [plural(len(self.procedures), "procedure"), plural(len(self.areas), "area"), plural(len(self.tags), "tag")]
         search_box = (
             f'<label class="kb-hero__search" for="__search">{icon("magnify")}'
@@ -280,7 +289,8 @@ class Catalog:
         if categories:
             out.append("## Categories\n")
             chips = "".join(
-                f'<a class="kb-chip" href="{self.link(TAGS_INDEX, page_url)}#{category_anchor(c.label)}">{esc(c.label)}'
+                f'<a class="kb-chip" href="{self.link(TAGS_INDEX, page_url)}#{category_anchor(c.label)}"{self._description_title(c.label)}>'
+                f"{esc(c.label)}"
                 f' <span class="kb-chip__count">{len(c.procedures)}</span></a>'
                 for c in categories
             )
@@ -303,8 +313,9 @@ class Catalog:
             out.append(
                 hold(
                     f'<p class="kb-note">{icon("alert-circle-outline")}{plural(overdue, "procedure")} '
-                    f"{'is' if overdue == 1 else 'are'} not reviewed within {self.review_days} days; "
-                    "they are marked on their pages and in the lists.</p>"
+                    f"{'is' if overdue == 1 else 'are'} overdue for review or never reviewed; "
+                    "they are marked on their pages and listed by owner on "
+                    f'<a href="{self.link(REVIEW_PAGE, page_url)}">Due for review</a>.</p>'
                 )
             )
         return "\n".join(out)
@@ -321,7 +332,9 @@ class Catalog:
             out.append(hold(f'<span class="kb-anchor" id="{category_anchor(category.label)}"></span>'))
             out.append(f"## {md_text(category.label)}\n")
             entries = ([category.bare] if category.bare else []) + category.subjects
+            description = self.vocabulary.description(category.label) if self.vocabulary is not None else ""
             sections = [
+                f'<p class="kb-category-description">{esc(description)}</p>' if description else "",
                 f'<p class="kb-group-meta">{plural(len(category.procedures), "procedure")} · {plural(len(entries), "tag")}</p>',
                 '<div class="kb-tagcards">',
             ]
@@ -345,6 +358,45 @@ class Catalog:
             sections.append("</div>")
             out.append(hold("\n".join(sections)))
         return "".join(out)
+
+    def _description_title(self, category: str) -> str:
+        description = self.vocabulary.description(category) if self.vocabulary is not None else ""
+        return f' title="{esc(description)}"' if description else ""
+
+    def review_page(self, page_url: str, hold: Hold) -> str:
+        """The procedures due for review, grouped by owner: the list of `kb review`."""
+        intervals = f"Procedures are reviewed every {plural(self.review_days, 'day')}"
+        if self.vocabulary is not None:
+            overrides = sorted((r.name, r.review_days) for r in self.vocabulary.categories.values() if r.review_days)
+            if overrides:
+                intervals += "; " + ", ".join(f"{esc(name)}: every {plural(days, 'day')}" for name, days in overrides)
+        count = len(self.due)
+        lead = (
+            f"{plural(count, 'procedure')} of {len(self.procedures)} {'is' if count == 1 else 'are'} overdue for review or never reviewed"
+            if count
+            else f"Every procedure was reviewed within its interval ({len(self.procedures)} procedures)"
+        )
+        out = [
+            front_matter("Due for review"),
+            hold(
+                f'<h1>Due for review</h1><p class="kb-lead">{lead}.</p>'
+                f"<p>{intervals}. To review one: check it against how the work is done today, correct it, "
+                "and set its <code>reviewed</code> date to the day of the review.</p>"
+            ),
+        ]
+        for owner, items in by_owner(self.due):
+            out.append(f"## {md_text(owner)}\n")
+            rows = []
+            for item in items:
+                p = item.procedure
+                rows.append(
+                    f'<li class="kb-review__item" data-path="{esc(p.path)}">'
+                    f'<a class="kb-review__title" href="{self.link(p.path, page_url)}">{esc(p.title)}</a>'
+                    f'<span class="kb-review__state kb-review__state--{item.state}">{esc(item.describe())}</span>'
+                    f'<code class="kb-review__path">{esc(p.path)}</code></li>'
+                )
+            out.append(hold(f'<ul class="kb-review">{"".join(rows)}</ul>'))
+        return "\n".join(out)
 
     def tag_page(self, entry: TagEntry, page_url: str, hold: Hold) -> str:
         category = self.categories[entry.tag.category_key]

@@ -3,9 +3,9 @@
 - on_config: checks every procedure (errors fail the build with the `kb check` lines, warnings
   are logged so `mkdocs build --strict` fails on them), adds the plugin's templates, a header
   with the knowledge-base search box and its assets. No Markdown extension is needed.
-- on_files: generated pages (home, tags, one per tag, one per area), never written to docs_dir,
+- on_files: generated pages (home, tags, one per tag, one per area, due for review), never written to docs_dir,
   and the assets under assets/kb/.
-- on_nav: a short navigation (home, areas, tags) instead of one entry per procedure.
+- on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
 - on_page_markdown: tag links, owner, review state, labelled alternate methods, related
   procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content).
 - on_files starts, and on_post_build collects, a second process that refreshes the index
@@ -33,10 +33,12 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from search.cli import TAGS_FILE
 from search.model import LoadResult, Problem, Procedure, cross_file_problems, list_procedure_files, load_file
+from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
-from .pages import HOME, TAGS_INDEX, Catalog, Fragments
+from .pages import HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -64,6 +66,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.urls: dict[str, str] = {}
         self.index_dir: Path | None = None
         self.synonyms: Path | None = None
+        self.tags_file: Path | None = None
+        self.vocabulary: Vocabulary | None = None
         self.fragments = Fragments()
         self._job: Any = None
         self._results: Any = None
@@ -80,8 +84,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         if self.index_dir is not None and self.index_dir.resolve().is_relative_to(docs_dir.resolve()):
             raise PluginError(f"kb: index_dir '{self.index_dir}' is inside docs_dir '{docs_dir}'; put the index outside the procedures")
         self.synonyms = self._synonyms_file(config)
+        self.tags_file = self._tags_file(config)
+        self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
-        result = load_procedures_cached(docs_dir)
+        result = load_procedures_cached(docs_dir, self.vocabulary)
         self._report(result, strict=self.config.strict)
         self.procedures = {p.path: p for p in result.procedures}
 
@@ -106,6 +112,16 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             return Path(self.config.synonyms)
         if config.config_file_path:
             beside = Path(config.config_file_path).parent / "synonyms.txt"
+            if beside.is_file():
+                return beside
+        return None
+
+    def _tags_file(self, config: MkDocsConfig) -> Path | None:
+        """As the `kb` command: the `tags_file` option, else tags.yml beside mkdocs.yml when there is one."""
+        if self.config.tags_file:
+            return Path(self.config.tags_file)
+        if config.config_file_path:
+            beside = Path(config.config_file_path).parent / TAGS_FILE
             if beside.is_file():
                 return beside
         return None
@@ -154,7 +170,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             return known_urls[src]
 
         catalog = Catalog(
-            included, config.site_name, self.config.review_days, url_of, existing=lambda src: files.get_file_from_path(src) is not None
+            included,
+            config.site_name,
+            self.config.review_days,
+            url_of,
+            existing=lambda src: files.get_file_from_path(src) is not None,
+            vocabulary=self.vocabulary,
         )
         self.catalog = catalog
         self.urls = {p.path: url_of(p.path) for p in included}
@@ -166,6 +187,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 
         home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
         tags = add(TAGS_INDEX, True) if files.get_file_from_path(TAGS_INDEX) is None else None
+        review = add(REVIEW_PAGE, True) if files.get_file_from_path(REVIEW_PAGE) is None else None
         tag_files = [(entry, add(entry.src, False)) for entry in catalog.tags.values()]
         area_files = [(area, add(area.src, True)) for area in catalog.areas.values()]
         hold = self.fragments.holder
@@ -173,6 +195,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             home.content_string = catalog.home_page(home.url, hold(home.src_uri))
         if tags is not None:
             tags.content_string = catalog.tags_page(tags.url, hold(tags.src_uri))
+        if review is not None:
+            review.content_string = catalog.review_page(review.url, hold(review.src_uri))
         for entry, file in tag_files:
             file.content_string = catalog.tag_page(entry, file.url, hold(file.src_uri))
         for area, file in area_files:
@@ -200,6 +224,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             home.title = "Home"
         areas = [page for area in self.catalog.areas.values() if (page := _page(files, area.src)) is not None]
         tags = _page(files, TAGS_INDEX)
+        review = _page(files, REVIEW_PAGE)
         items: list[Any] = []
         if home is not None:
             items.append(home)
@@ -207,11 +232,13 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             items.append(Section("Areas", areas))
         if tags is not None:
             items.append(tags)
+        if review is not None:
+            items.append(review)
         for item in items:
             item.parent = None
             for child in getattr(item, "children", None) or []:
                 child.parent = item
-        pages = ([home] if home is not None else []) + areas + ([tags] if tags is not None else [])
+        pages = [page for page in [home, *areas, tags, review] if page is not None]
         for index, page in enumerate(pages):
             page.previous_page = pages[index - 1] if index > 0 else None
             page.next_page = pages[index + 1] if index + 1 < len(pages) else None
@@ -272,8 +299,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._stop_search_job()
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
-        if self.synonyms is not None:
-            server.watch(str(self.synonyms))
+        for watched in (self.synonyms, self.tags_file):
+            if watched is not None:
+                server.watch(str(watched))
         for folder in (TEMPLATES_DIR, ASSETS_DIR):
             if folder.is_dir():
                 server.watch(str(folder))
@@ -297,7 +325,7 @@ def _page(files: Files, src: str) -> Page | None:
 _LOADED: dict[Path, dict[str, tuple[int, int, Procedure | None, list[Problem]]]] = {}
 
 
-def load_procedures_cached(root: Path) -> LoadResult:
+def load_procedures_cached(root: Path, vocabulary: Vocabulary | None = None) -> LoadResult:
     """`search.model.load_procedures`, re-reading only the files changed since the last call in
     this process (`mkdocs serve` loads the configuration again for every rebuild)."""
     key = root.resolve()
@@ -313,7 +341,7 @@ def load_procedures_cached(root: Path) -> LoadResult:
     _LOADED[key] = current
     procedures = [entry[2] for entry in current.values() if entry[2] is not None]
     problems = [problem for entry in current.values() for problem in entry[3]]
-    problems.extend(cross_file_problems(procedures))
+    problems.extend(cross_file_problems(procedures, vocabulary))
     problems.sort(key=lambda p: (p.path, p.line, p.severity, p.message))
     return LoadResult(procedures, problems)
 
