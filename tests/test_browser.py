@@ -230,3 +230,58 @@ def cli_search(query: str, stdin: str | None = None, procedures: Path = ROOT / "
     done = subprocess.run(args, input=stdin, capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def test_new_procedure_goes_from_kb_new_to_both_searches(page, tmp_path: Path, serve) -> None:
+    """The editors' path from the README: kb new, edit, kb check, mkdocs build --strict, search."""
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "procedures", docs)
+    shutil.copy(ROOT / "tags.yml", tmp_path / "tags.yml")
+    kb = [
+        sys.executable,
+        "-m",
+        "search",
+        "--procedures",
+        str(docs),
+        "--tags-file",
+        str(tmp_path / "tags.yml"),
+        "--index-dir",
+        str(tmp_path / "idx"),
+    ]
+    created = subprocess.run(
+        [*kb, "new", "Complaint: Kayak Paddle Warped", "--title", "Warped kayak paddle complaint", "--owner", "Fulfillment Support"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    path = next(docs.rglob("warped-kayak-paddle-complaint.md"))
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("When this applies, and what the rep must have at hand.", "A paddle arrived bent or warped from heat in transit.")
+    text = text.replace("1. ...", "1. Ask for a photo of the warped blade and replace it with reason code PAD-WARP.")
+    path.write_text(text, encoding="utf-8")
+    checked = subprocess.run([*kb, "check", "--strict"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    site = tmp_path / "site"
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        f"site_name: Test KB\ndocs_dir: {docs}\nsite_dir: {site}\ntheme:\n  name: material\n"
+        f"plugins:\n  - kb:\n      index_dir: {tmp_path / 'site-index'}\n      tags_file: {tmp_path / 'tags.yml'}\n",
+        encoding="utf-8",
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+
+    rel = path.relative_to(docs).as_posix()
+    found = subprocess.run([*kb, "search", "--json", "warped paddle"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert json.loads(found.stdout)["results"][0]["path"] == rel
+    page.goto(serve(site))
+    assert page.evaluate("kbSearch('warped paddle')")[0]["path"] == rel
