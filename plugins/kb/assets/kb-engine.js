@@ -155,6 +155,7 @@
         return self.file("thesaurus.json");
       }).then(function (thesaurus) {
         self.thesaurus = thesaurus;
+        self.prefetch();
         return self;
       }).catch(function (error) {
         self.ready = null;
@@ -162,6 +163,15 @@
       });
     }
     return this.ready;
+  };
+
+  // Files nearly every query, or every keystroke of one, asks for: the tag shards (each partial
+  // query is looked up as a tag) and the vocabulary (any word not in the collection). Fetched in
+  // the background once the engine is ready, so typing does not wait for them one by one.
+  Engine.prototype.prefetch = function () {
+    var ignore = function () { /* a failed prefetch is retried when the file is needed */ };
+    for (var n = 0; n < this.manifest.tag_shards; n++) this.file("tags/" + pad(n, 2) + ".json").catch(ignore);
+    this.vocabulary().catch(ignore);
   };
 
   function pad(number, width) { var s = String(number); while (s.length < width) s = "0" + s; return s; }
@@ -201,6 +211,9 @@
         var df = new Map();
         for (var i = 0; i < data.words.length; i++) df.set(data.words[i], data.df[i]);
         return { words: data.words.slice().sort(), df: df };
+      }).catch(function (error) {
+        self.vocab = null;
+        throw error;
       });
     }
     return this.vocab;
@@ -340,8 +353,9 @@
       }
     }
     var queryWords = words(text).slice(0, this.manifest.limits.query_words);
-    return Promise.all(lookups).then(function () { return self.concepts(queryWords, parsed); }).then(function (concepts) {
-      parsed.concepts = concepts;
+    // The tag lookups and the words' postings do not depend on each other: fetch them together.
+    return Promise.all([Promise.all(lookups), this.concepts(queryWords, parsed)]).then(function (done) {
+      parsed.concepts = done[1];
       return parsed;
     });
   };
