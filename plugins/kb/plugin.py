@@ -71,7 +71,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.fragments = Fragments()
         self._job: Any = None
         self._results: Any = None
-        self._job_started = 0.0
 
     # ---- configuration ---------------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -267,7 +266,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._results = context.Queue()
         args = (Path(config.docs_dir), self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms)
         self._job = context.Process(target=_run_search_job, args=(refresh_and_export, args, self._results), daemon=True)
-        self._job_started = time.perf_counter()
         self._job.start()
 
     def _stop_search_job(self) -> None:
@@ -279,6 +277,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self._job is None:
             return
+        waiting = time.perf_counter()
         try:
             outcome = self._results.get(timeout=SEARCH_JOB_TIMEOUT)
         except queue.Empty:
@@ -288,11 +287,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._job = None
         if isinstance(outcome, str):
             raise PluginError(f"kb: building the index and search data failed: {outcome}")
-        refreshed, exported = outcome
+        (refreshed, exported), seconds = outcome
         log.info(
             f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
             f"search data for {exported.documents} procedures ({exported.files_written} files written, "
-            f"{exported.files_unchanged} unchanged) in {time.perf_counter() - self._job_started:.1f} s beside the page rendering"
+            f"{exported.files_unchanged} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
+            f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
         )
 
     def on_build_error(self, error: Exception) -> None:
@@ -311,7 +311,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 def _run_search_job(job: Any, args: tuple[Any, ...], results: Any) -> None:
     """The second process: the job's reports, or the error message, go back through the queue."""
     try:
-        results.put(job(*args))
+        started = time.perf_counter()
+        reports = job(*args)
+        results.put((reports, time.perf_counter() - started))
     except Exception as exc:  # reported by on_post_build as a build error
         results.put(f"{type(exc).__name__}: {exc}")
 
