@@ -462,6 +462,7 @@ class IndexReader:
         self._reader = reader
         self.index = index
         self._leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        self._impacts: dict[str, dict[int, float]] = {}  # read once per open reader
 
     def __enter__(self) -> IndexReader:
         return self
@@ -477,13 +478,17 @@ class IndexReader:
         return self._reader.doc_count()
 
     def has_term(self, term: str) -> bool:
-        return ("text", term) in self._reader
+        """Whether a live procedure has the term (Whoosh's lexicon also keeps terms of deleted
+        documents until segments merge; the browser export does not)."""
+        return bool(self.impacts(term))
 
     def impacts(self, term: str) -> dict[int, float]:
         """Document number -> impact of the term, for every live document containing it.
 
         Impacts are rounded as the browser export writes them, so both fronts score alike.
         """
+        if term in self._impacts:
+            return self._impacts[term]
         found: dict[int, float] = {}
         for leaf, offset in self._leaves:
             if ("text", term) in leaf:
@@ -491,6 +496,7 @@ class IndexReader:
                     if offset:
                         ids = [docnum + offset for docnum in ids]
                     found.update(zip(ids, map(round, weights, repeat(IMPACT_DIGITS)), strict=True))
+        self._impacts[term] = found
         return found
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:

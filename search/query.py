@@ -235,7 +235,7 @@ def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tup
 
 
 class ConceptScorer:
-    """Scores procedures against a query's concepts, reading each term's impacts once.
+    """Scores procedures against a query's concepts.
 
     A concept is scored as one pseudo-term: the weighted impacts of its alternatives are summed
     and one idf is taken over the procedures that contain any of them. Otherwise a rare synonym
@@ -245,12 +245,7 @@ class ConceptScorer:
     def __init__(self, reader: IndexReader, concepts: list[Concept]) -> None:
         self.reader = reader
         self.concepts = concepts
-        self._impacts: dict[str, dict[int, float]] = {}
-
-    def impacts(self, term: str) -> dict[int, float]:
-        if term not in self._impacts:
-            self._impacts[term] = self.reader.impacts(term)
-        return self._impacts[term]
+        self.impacts = reader.impacts  # the reader reads each term once
 
     def scores(self) -> dict[int, float]:
         totals: dict[int, float] = {}
