@@ -37,15 +37,16 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is n
 XSS = '<img src=x onerror="window.__xss=1;alert(1)">'
 
 
-def build_site(docs: Path, site: Path, tmp: Path) -> Path:
+def build_site(docs: Path, site: Path, tmp: Path, tags_file: Path | None = None) -> Path:
+    """`mkdocs build --strict` of a Material site with the kb plugin over docs."""
+    options = f"      index_dir: {tmp / 'index'}\n" + (f"      tags_file: {tags_file}\n" if tags_file else "")
     config = tmp / "mkdocs.yml"
     config.write_text(
-        f"site_name: Test KB\ndocs_dir: {docs}\nsite_dir: {site}\n"
-        f"theme:\n  name: material\nplugins:\n  - kb:\n      index_dir: {tmp / 'index'}\n",
+        f"site_name: Test KB\ndocs_dir: {docs}\nsite_dir: {site}\ntheme:\n  name: material\nplugins:\n  - kb:\n{options}",
         encoding="utf-8",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config)],
         capture_output=True,
         text=True,
         cwd=tmp,
@@ -264,21 +265,7 @@ def test_new_procedure_goes_from_kb_new_to_both_searches(page, tmp_path: Path, s
     checked = subprocess.run([*kb, "check", "--strict"], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
-    site = tmp_path / "site"
-    config = tmp_path / "mkdocs.yml"
-    config.write_text(
-        f"site_name: Test KB\ndocs_dir: {docs}\nsite_dir: {site}\ntheme:\n  name: material\n"
-        f"plugins:\n  - kb:\n      index_dir: {tmp_path / 'site-index'}\n      tags_file: {tmp_path / 'tags.yml'}\n",
-        encoding="utf-8",
-    )
-    built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert built.returncode == 0, built.stderr
+    site = build_site(docs, tmp_path / "site", tmp_path, tags_file=tmp_path / "tags.yml")
 
     rel = path.relative_to(docs).as_posix()
     found = subprocess.run([*kb, "search", "--json", "warped paddle"], capture_output=True, text=True, cwd=tmp_path, check=False)
