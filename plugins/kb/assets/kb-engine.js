@@ -291,13 +291,6 @@
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
     var repairs = {};
-    // Start fetching the postings of the synonyms the words already call for, in the same round
-    // trip as the words' own postings (a typo correction found later may add more).
-    for (var start = 0; start < bases.length; start++) {
-      this.matchRule(bases, start)[1].forEach(function (e) {
-        e[0].forEach(function (t) { self.impacts(t).catch(function () { /* fetched again when scored */ }); });
-      });
-    }
     return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
