@@ -181,10 +181,6 @@ def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
     return dict(sorted(found.items()))
 
 
-def find_procedure_files(root: Path) -> list[Path]:
-    return [root / rel for rel in list_procedure_files(root)]
-
-
 def relative_path(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
@@ -498,20 +494,34 @@ def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:
     return parse_procedure(data, rel)
 
 
-def load_procedures(root: Path, vocabulary: Vocabulary | None = None, only: Iterable[str] | None = None) -> LoadResult:
+# path -> (mtime_ns, size, procedure, problems) of files already read, for `load_procedures`.
+FileCache = dict[str, tuple[int, int, "Procedure | None", list[Problem]]]
+
+
+def load_procedures(
+    root: Path, vocabulary: Vocabulary | None = None, only: Iterable[str] | None = None, cache: FileCache | None = None
+) -> LoadResult:
     """Loads and checks every procedure under root, then the checks that span files; with a
     vocabulary (tags.yml, see `search.vocabulary`), its problems and the checks against it.
 
     `only` (paths relative to root) keeps the problems of those files, and the cross-file findings
     that concern them; every file is still read, so the cross-file checks see the whole folder.
+    `cache`, kept by a long-running caller (`mkdocs serve`), spares re-reading unchanged files.
     """
     procedures: list[Procedure] = []
     problems: list[Problem] = []
-    for path in find_procedure_files(root):
-        procedure, found = load_file(path, root)
-        problems.extend(found)
-        if procedure is not None:
-            procedures.append(procedure)
+    current: FileCache = {}
+    for rel, stat in list_procedure_files(root).items():
+        entry = cache.get(rel) if cache is not None else None
+        if entry is None or entry[0] != stat.st_mtime_ns or entry[1] != stat.st_size:
+            entry = (stat.st_mtime_ns, stat.st_size, *load_file(root / rel, root))
+        current[rel] = entry
+        problems.extend(entry[3])
+        if entry[2] is not None:
+            procedures.append(entry[2])
+    if cache is not None:
+        cache.clear()
+        cache.update(current)
     problems.extend(cross_file_problems(procedures, vocabulary))
     if only is not None:
         selected = set(only)

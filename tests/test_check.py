@@ -244,3 +244,26 @@ def test_sample_knowledge_base_passes_strict_check() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert problem_lines(result.stdout) == []
     assert "0 error(s), 0 warning(s)" in result.stderr
+
+
+def test_load_cache_rereads_only_changed_files(tmp_path: Path) -> None:
+    """The cache `mkdocs serve` keeps: unchanged files come from it, changed ones are read again."""
+    from search.model import load_procedures
+
+    root = tmp_path / "kb"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "one.md").write_text(procedure_text("One", ["Area: One"]), encoding="utf-8")
+    (root / "a" / "two.md").write_text(procedure_text("Two", ["Area: Two"]), encoding="utf-8")
+    cache: dict = {}
+    first = load_procedures(root, cache=cache)
+    assert sorted(cache) == ["a/one.md", "a/two.md"]
+    kept = cache["a/one.md"][2]
+    (root / "a" / "two.md").write_text(procedure_text("Two changed", ["Area: Two"]) + "\n", encoding="utf-8")
+    (root / "a" / "one.md").unlink()
+    (root / "a" / "three.md").write_text(procedure_text("Three", ["Area: Three"]), encoding="utf-8")
+    second = load_procedures(root, cache=cache)
+    assert sorted(cache) == ["a/three.md", "a/two.md"]
+    assert sorted(p.title for p in second.procedures) == ["Three", "Two changed"]
+    assert kept is not None and [p.title for p in first.procedures] == ["One", "Two"]
+    cached_two = cache["a/two.md"][2]
+    assert load_procedures(root, cache=cache).procedures[1] is cached_two  # unchanged: the same object

@@ -34,7 +34,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from search.cli import TAGS_FILE
-from search.model import LoadResult, Problem, Procedure, cross_file_problems, list_procedure_files, load_file
+from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
@@ -86,7 +86,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tags_file = self._tags_file(config)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
-        result = load_procedures_cached(docs_dir, self.vocabulary)
+        result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
         self._report(result, strict=self.config.strict)
         self.procedures = {p.path: p for p in result.procedures}
 
@@ -323,29 +323,9 @@ def _page(files: Files, src: str) -> Page | None:
     return file.page if file is not None and isinstance(file.page, Page) else None
 
 
-# ---- loading, with a cache for `mkdocs serve` ----------------------------------------------------
-_LOADED: dict[Path, dict[str, tuple[int, int, Procedure | None, list[Problem]]]] = {}
-
-
-def load_procedures_cached(root: Path, vocabulary: Vocabulary | None = None) -> LoadResult:
-    """`search.model.load_procedures`, re-reading only the files changed since the last call in
-    this process (`mkdocs serve` loads the configuration again for every rebuild)."""
-    key = root.resolve()
-    previous = _LOADED.get(key, {})
-    current: dict[str, tuple[int, int, Procedure | None, list[Problem]]] = {}
-    for rel, stat in list_procedure_files(root).items():
-        known = previous.get(rel)
-        if known is not None and known[0] == stat.st_mtime_ns and known[1] == stat.st_size:
-            current[rel] = known
-        else:
-            procedure, problems = load_file(root / rel, root)
-            current[rel] = (stat.st_mtime_ns, stat.st_size, procedure, problems)
-    _LOADED[key] = current
-    procedures = [entry[2] for entry in current.values() if entry[2] is not None]
-    problems = [problem for entry in current.values() for problem in entry[3]]
-    problems.extend(cross_file_problems(procedures, vocabulary))
-    problems.sort(key=lambda p: (p.path, p.line, p.severity, p.message))
-    return LoadResult(procedures, problems)
+# Files already read in this process, by procedures folder: `mkdocs serve` loads the configuration
+# again for every rebuild, and only changed files need reading again.
+_LOADED: dict[Path, FileCache] = {}
 
 
 # ---- Material's header with the knowledge-base search box ---------------------------------------
