@@ -102,23 +102,25 @@ class QueryEngine:
         parsed.concepts = self._concepts(reader, words(text)[:MAX_QUERY_WORDS], parsed)
         return parsed
 
-    def _repairs(self, word: str) -> list[Alternative]:
+    def _repairs(self, word: str, last: bool) -> list[Alternative]:
         """Typo corrections and completions for a word the collection does not contain.
 
-        Real English words are left alone ('talk' is not a typo of 'task'), but may still be
-        the start of a longer collection word, as reps type fragments. Candidates are ordered
-        by distance, then document frequency, then spelling, so every front picks the same.
+        Real English words are left alone ('talk' is not a typo of 'task'), and are completed
+        only as the last word, the one still being typed: 'red' in the middle of a sentence is
+        the colour, not the start of 'redeem'. Candidates are ordered by distance, then
+        document frequency, then spelling, so every front picks the same.
         """
         vocabulary = self.index.vocabulary()
         repairs: list[Alternative] = []
+        english = len(word) >= 3 and word in self.index.english_words()
         limit = edit_limit(word)
-        if limit and word not in self.index.english_words():
+        if limit and not english:
             closest = nearest_words(word, vocabulary, limit)
             if closest:
                 best = closest[0][1]
                 for candidate, distance in [c for c in closest if c[1] == best][:MAX_TYPO_CANDIDATES]:
                     repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate))
-        if len(word) >= 3:
+        if len(word) >= 3 and (last or not english):
             completions = sorted(self.index.words_starting_with(word), key=lambda w: (-vocabulary[w], w))
             for candidate in completions[:MAX_PREFIX_CANDIDATES]:
                 repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
@@ -132,7 +134,7 @@ class QueryEngine:
         for position, word in enumerate(query_words):
             if is_stopword(word) or reader.has_term(stems[position]) or (bases[position],) in self.thesaurus.rules:
                 continue
-            found = self._repairs(word)
+            found = self._repairs(word, last=position == len(query_words) - 1)
             if found:
                 repairs[position] = found
                 typo = next((alt for alt in found if alt.kind == "typo"), None)

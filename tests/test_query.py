@@ -141,6 +141,18 @@ def test_real_english_word_is_not_corrected_into_a_procedure_word(engine: QueryE
     assert "talk" not in engine.search("talk").corrections
 
 
+def test_english_word_is_completed_only_as_the_last_word(engine: QueryEngine) -> None:
+    # 'car' still being typed may be 'carrier'; 'car' followed by more words is the vehicle.
+    with engine.index.open() as reader:
+        typing = engine.parse(reader, "car")
+        finished = engine.parse(reader, "car broke")
+        fragment = engine.parse(reader, "carri broke")
+    assert "carrier" in {a.text for a in typing.concepts[0].alternatives if a.kind == "prefix"}
+    assert [a.kind for a in finished.concepts[0].alternatives] == ["word"]
+    # A fragment that is no English word is completed anywhere in the query.
+    assert "carrier" in {a.text for a in fragment.concepts[0].alternatives if a.kind == "prefix"}
+
+
 def test_alternate_method_match_is_named(engine: QueryEngine) -> None:
     result = engine.search("courtesy e-gift card").results[0]
     assert result.path == "complaints/late-shipment.md"

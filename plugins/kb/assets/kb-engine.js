@@ -251,9 +251,11 @@
     return out;
   }
 
-  Engine.prototype.repairs = function (word) {
+  // Real English words are not typos, and are completed only as the last word (still being typed).
+  Engine.prototype.repairs = function (word, last) {
     var self = this, m = this.manifest;
-    return Promise.all([this.vocabulary(), editLimit(word) ? this.isEnglish(word) : Promise.resolve(true)]).then(function (got) {
+    var english = word.length >= 3 ? this.isEnglish(word) : Promise.resolve(false);
+    return Promise.all([this.vocabulary(), english]).then(function (got) {
       var vocab = got[0], english = got[1], repairs = [];
       var limit = editLimit(word);
       if (limit && !english) {
@@ -265,7 +267,7 @@
           });
         }
       }
-      if (word.length >= 3) {
+      if (word.length >= 3 && (last || !english)) {
         wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
           return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
         }).slice(0, m.limits.prefix_candidates).forEach(function (c) {
@@ -298,7 +300,7 @@
         var known = found[position] !== null;
         var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]);
         if (isStop || known || isRule) return;
-        pending.push(self.repairs(word).then(function (list) {
+        pending.push(self.repairs(word, position === queryWords.length - 1).then(function (list) {
           if (!list.length) return;
           repairs[position] = list;
           var typo = list.filter(function (a) { return a.kind === "typo"; })[0];
