@@ -41,16 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import DelimitedAttributeFilter, SpaceSeparatedTokenizer
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
+from whoosh.formats import Existence
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
-from .analysis import common_english_words, content_words, terms
+from .analysis import common_english_words, content_words, stem
 from .model import content_hash, list_procedure_files
 
-FORMAT = 5
+FORMAT = 6
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
@@ -62,11 +62,30 @@ FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "bo
 FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
 
 
+class ImpactField(FieldType):
+    """A field whose value is {term: impact}, indexed as given: the impact is the posting weight.
+
+    The terms are analysed already, so Whoosh's tokenizer is skipped, and the field is not
+    "scorable": Whoosh keeps no field lengths for it, as the impacts are length-normalised.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(format=Existence(), analyzer=None, scorable=False)
+
+    def index(self, value: dict[str, float], **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        return ((term.encode("utf-8"), 1, impact, b"") for term, impact in value.items())
+
+
+class _Codec(W3Codec):
+    """Whoosh's own format, without the per-posting field-length lookups nothing here reads."""
+
+    length_stats = False
+
+
 def _schema() -> Schema:
     return Schema(
         path=ID(stored=True, unique=True),
-        # "term^impact" tokens: the impact becomes the posting weight.
-        text=TEXT(analyzer=SpaceSeparatedTokenizer() | DelimitedAttributeFilter(), phrase=False),
+        text=ImpactField(),
         tagkey=KEYWORD(scorable=False),
         category=KEYWORD(scorable=False),
         meta=STORED(),
@@ -137,10 +156,13 @@ class AnalysedProcedure:
             "keywords": " ; ".join(procedure.keywords),
             "summary": procedure.summary,
             "body": procedure.main_text,
-            "alternates": " ".join(f"{alt.title} {alt.text}" for alt in procedure.alternates),
         }
-        counts = {name: Counter(terms(text)) for name, text in texts.items()}
-        words = sorted({w for text in texts.values() for w in content_words(text)})
+        # Each text is tokenised once: the words feed the vocabulary, their stems the counts.
+        field_words = {name: list(content_words(text)) for name, text in texts.items()}
+        alternate_words = [list(content_words(f"{alt.title} {alt.text}")) for alt in procedure.alternates]
+        field_words["alternates"] = [w for found in alternate_words for w in found]
+        counts = {name: Counter(map(stem, found)) for name, found in field_words.items()}
+        words = sorted({w for found in field_words.values() for w in found})
         meta = {
             "words": words,
             "lengths": {name: sum(counter.values()) for name, counter in counts.items()},
@@ -149,7 +171,9 @@ class AnalysedProcedure:
             "summary": procedure.summary,
             # Which short fields hold which terms, to say where a result matched.
             "fields": {name: sorted(counts[name]) for name in ("title", "tags", "keywords", "summary")},
-            "alternates": [[alt.title, sorted(set(terms(f"{alt.title} {alt.text}")))] for alt in procedure.alternates],
+            "alternates": [
+                [alt.title, sorted(set(map(stem, found)))] for alt, found in zip(procedure.alternates, alternate_words, strict=True)
+            ],
         }
         return cls(
             path=procedure.path,
@@ -176,7 +200,7 @@ class AnalysedProcedure:
     def document(self, averages: dict[str, float]) -> dict[str, Any]:
         return {
             "path": self.path,
-            "text": " ".join(f"{term}^{value}" for term, value in self.impacts(averages).items()),
+            "text": self.impacts(averages),
             "tagkey": " ".join(encode_key(key) for key in self.tag_keys),
             "category": " ".join(encode_key(key) for key in self.categories),
             "meta": self.meta,
@@ -347,7 +371,7 @@ class SearchIndex:
             averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
             if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
                 notify(f"writing the index ({len(analysed)} procedures) ...")
-            writer = ix.writer(limitmb=256, compound=False)
+            writer = ix.writer(limitmb=256, compound=False, codec=_Codec())
             try:
                 if full:
                     writer.mergetype = CLEAR

@@ -32,6 +32,7 @@ from search.vocabulary import Vocabulary
 
 GENERAL_AREA = "General"
 TAGS_INDEX = "tags/index.md"
+AREAS_INDEX = "areas/index.md"
 HOME = "index.md"
 REVIEW_PAGE = "due-for-review.md"
 TAGS_INDEX_LIMIT = 8  # procedures listed under each tag on the tags page; the tag page has them all
@@ -192,7 +193,7 @@ class Catalog:
         for area in sorted(grouped, key=lambda a: (a != "", a.casefold())):
             title = area_title(area, category_labels)
             base = "/".join(slugify(part) for part in area.split("/")) if area else slugify(GENERAL_AREA)
-            slug = _unique(base, lambda s: s in area_slugs or existing(f"areas/{s}.md"))
+            slug = _unique(base, lambda s: s in area_slugs or s == "index" or existing(f"areas/{s}.md"))
             area_slugs.add(slug)
             self.areas[area] = AreaEntry(area, title, slug, grouped[area])
 
@@ -275,16 +276,7 @@ class Catalog:
             f'<p class="kb-hero__stats">{" · ".join(stats)}</p>',
             "</div>",
         ]
-        out = [front_matter(self.site_name), hold("".join(hero)), "## Areas\n"]
-        tiles = ['<div class="kb-grid">']
-        for area in self.areas.values():
-            tiles.append(
-                f'<a class="kb-tile" href="{self.link(area.src, page_url)}">{icon("folder-outline")}<span class="kb-tile__text">'
-                f'<span class="kb-tile__title">{esc(area.title)}</span>'
-                f'<span class="kb-tile__count">{plural(len(area.procedures), "procedure")}</span></span></a>'
-            )
-        tiles.append("</div>")
-        out.append(hold("".join(tiles)))
+        out = [front_matter(self.site_name), hold("".join(hero)), "## Areas\n", hold(self.area_tiles(page_url))]
         categories = sorted(self.categories.values(), key=lambda c: c.label.casefold())
         if categories:
             out.append("## Categories\n")
@@ -319,6 +311,21 @@ class Catalog:
                 )
             )
         return "\n".join(out)
+
+    def area_tiles(self, page_url: str) -> str:
+        tiles = [
+            f'<a class="kb-tile" href="{self.link(area.src, page_url)}">{icon("folder-outline")}<span class="kb-tile__text">'
+            f'<span class="kb-tile__title">{esc(area.title)}</span>'
+            f'<span class="kb-tile__count">{plural(len(area.procedures), "procedure")}</span></span></a>'
+            for area in self.areas.values()
+        ]
+        return f'<div class="kb-grid">{"".join(tiles)}</div>'
+
+    def areas_page(self, page_url: str, hold: Hold) -> str:
+        """One navigation entry for all areas: a sidebar entry per area would be rendered into
+        every page of the site, the largest part of the build's cost."""
+        lead = f'<p class="kb-lead">{plural(len(self.procedures), "procedure")} in {plural(len(self.areas), "area")}, one per folder.</p>'
+        return front_matter("Areas") + hold(f"<h1>Areas</h1>{lead}{self.area_tiles(page_url)}")
 
     def tags_page(self, page_url: str, hold: Hold) -> str:
         categories = sorted(self.categories.values(), key=lambda c: c.label.casefold())

@@ -30,7 +30,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
-from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from search.cli import TAGS_FILE
@@ -38,7 +38,7 @@ from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
-from .pages import HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments
+from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -187,11 +187,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
         tags = add(TAGS_INDEX, True) if files.get_file_from_path(TAGS_INDEX) is None else None
         review = add(REVIEW_PAGE, True) if files.get_file_from_path(REVIEW_PAGE) is None else None
+        areas = add(AREAS_INDEX, True) if files.get_file_from_path(AREAS_INDEX) is None else None
         tag_files = [(entry, add(entry.src, False)) for entry in catalog.tags.values()]
-        area_files = [(area, add(area.src, True)) for area in catalog.areas.values()]
+        area_files = [(area, add(area.src, False)) for area in catalog.areas.values()]
         hold = self.fragments.holder
         if home is not None:
             home.content_string = catalog.home_page(home.url, hold(home.src_uri))
+        if areas is not None:
+            areas.content_string = catalog.areas_page(areas.url, hold(areas.src_uri))
         if tags is not None:
             tags.content_string = catalog.tags_page(tags.url, hold(tags.src_uri))
         if review is not None:
@@ -221,27 +224,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         home = home_file.page if home_file is not None and isinstance(home_file.page, Page) else None
         if home is not None and home_file is not None and home_file.generated_by is not None:
             home.title = "Home"
-        areas = [page for area in self.catalog.areas.values() if (page := _page(files, area.src)) is not None]
-        tags = _page(files, TAGS_INDEX)
-        review = _page(files, REVIEW_PAGE)
-        items: list[Any] = []
-        if home is not None:
-            items.append(home)
-        if areas:
-            items.append(Section("Areas", areas))
-        if tags is not None:
-            items.append(tags)
-        if review is not None:
-            items.append(review)
-        for item in items:
-            item.parent = None
-            for child in getattr(item, "children", None) or []:
-                child.parent = item
-        pages = [page for page in [home, *areas, tags, review] if page is not None]
+        listed = [home, *(_page(files, src) for src in (AREAS_INDEX, TAGS_INDEX, REVIEW_PAGE))]
+        pages = [page for page in listed if page is not None]
+        for page in pages:
+            page.parent = None
         for index, page in enumerate(pages):
             page.previous_page = pages[index - 1] if index > 0 else None
             page.next_page = pages[index + 1] if index + 1 < len(pages) else None
-        return Navigation(items, pages)
+        return Navigation(pages, pages)
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
