@@ -138,12 +138,16 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(base, ignore_errors=True)
 
     largest = max(sizes)
-    print(f"machine: {os.cpu_count()} CPU (nproc {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}), "
-          f"{platform.machine()}, {platform.system()} {platform.release()}")
+    print(
+        f"machine: {os.cpu_count()} CPU (nproc {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'}), "
+        f"{platform.machine()}, {platform.system()} {platform.release()}"
+    )
     print(f"python:  {platform.python_implementation()} {platform.python_version()} ({sys.executable})")
     print(f"queries: {', '.join(repr(q) for q in QUERIES.values())}")
-    print(f"times in seconds; searches and `python -c pass` are medians of {SEARCH_RUNS} runs after {WARMUPS} warm-up; "
-          f"one changed file is the median of {CHANGED_FILES} files\n")
+    print(
+        f"times in seconds; searches and `python -c pass` are medians of {SEARCH_RUNS} runs after {WARMUPS} warm-up; "
+        f"one changed file is the median of {CHANGED_FILES} files\n"
+    )
 
     def fmt(value: float | int | str, spec: str) -> str:
         return format(value, spec) if isinstance(value, int | float) else str(value)
