@@ -277,6 +277,10 @@ class RelatedWords:
             self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
         return self._lines
 
+    def words(self) -> list[str]:
+        """Every word the file lists, sorted."""
+        return [line.split("\t", 1)[0] for line in self._all_lines()]
+
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:
         import bisect

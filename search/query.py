@@ -10,6 +10,7 @@ typed. Each concept is scored like one BM25F term over all its alternatives.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,26 +131,6 @@ class QueryEngine:
                 repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
         return repairs
 
-    def _related(self, reader: IndexReader, word: str) -> list[Alternative]:
-        """Collection words WordNet relates to `word`, for a word the collection lacks.
-
-        Synonyms, derived forms and hypernyms of the word's two commonest senses (`fridge` ->
-        `appliance`, `erase` -> `delete`), in the data file's order (commonest sense first), at
-        most MAX_RELATED of them, each counted once per stem. The file lists only real English
-        words, so a word is either read as a typo (not English) or expanded here, never both.
-        """
-        found: list[Alternative] = []
-        seen = {stem(word)}
-        for candidate in related_words().related(word):
-            term = stem(candidate)
-            if term in seen or is_stopword(candidate) or not reader.has_term(term):
-                continue
-            seen.add(term)
-            found.append(Alternative((term,), RELATED_WEIGHT, "related", candidate))
-            if len(found) == MAX_RELATED:
-                break
-        return found
-
     def _concepts(self, reader: IndexReader, query_words: list[str], parsed: ParsedQuery) -> list[Concept]:
         stems = [stem(w) for w in query_words]
         bases = [base_form(w) for w in query_words]
@@ -184,7 +165,10 @@ class QueryEngine:
                 word = query_words[position]
                 # Words the thesaurus knows keep its curated expansions only.
                 if not length and own_terms and word not in parsed.corrections and not reader.has_term(own_terms[0]):
-                    alternatives.extend(r for r in self._related(reader, word) if r.terms not in {a.terms for a in alternatives})
+                    known = {a.terms for a in alternatives}
+                    for term, text in related_candidates(word, reader.has_term):
+                        if (term,) not in known:
+                            alternatives.append(Alternative((term,), RELATED_WEIGHT, "related", text))
             if alternatives and (own_terms or length):
                 concepts.append(Concept(" ".join(query_words[i] for i in span), alternatives))
             position += len(span)
@@ -251,6 +235,28 @@ class QueryEngine:
                 suggestion.append(closest[0][0])
                 changed = True
         return " ".join(suggestion) if changed else None
+
+
+def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(term, word) pairs of collection words WordNet relates to `word`, best first.
+
+    Synonyms, derived forms and hypernyms of the word's two commonest senses (`fridge` ->
+    `appliance`, `erase` -> `delete`), in the data file's order (commonest sense first), at most
+    MAX_RELATED, one per stem. The file lists only real English words, so a word the collection
+    lacks is either read as a typo (not English) or expanded here, never both. The browser gets
+    these lists precomputed (search/export.py).
+    """
+    found: list[tuple[str, str]] = []
+    seen = {stem(word)}
+    for candidate in related_words().related(word):
+        term = stem(candidate)
+        if term in seen or is_stopword(candidate) or not has_term(term):
+            continue
+        seen.add(term)
+        found.append((term, candidate))
+        if len(found) == MAX_RELATED:
+            break
+    return found
 
 
 def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tuple[str, int]]:
