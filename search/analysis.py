@@ -251,3 +251,52 @@ def edit_limit(word: str) -> int:
     if len(word) < 4 or word.isdigit():
         return 0
     return 1 if len(word) < 7 else 2
+
+
+RELATED_WORDS = Path(__file__).parent / "data" / "related.txt"
+
+
+class RelatedWords:
+    """Word associations derived from WordNet (search/data/related.txt), read lazily.
+
+    The file is sorted by word, so a look-up is a binary search over its lines; nothing is
+    parsed up front. `related(word)` gives the related words in the file's order: commonest
+    sense first, then synonyms, derived forms, hypernyms.
+    """
+
+    def __init__(self, path: Path = RELATED_WORDS) -> None:
+        self.path = path
+        self._lines: list[str] | None = None
+
+    def _all_lines(self) -> list[str]:
+        if self._lines is None:
+            try:
+                text = self.path.read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+            self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+        return self._lines
+
+    def words(self) -> list[str]:
+        """Every word the file lists, sorted."""
+        return [line.split("\t", 1)[0] for line in self._all_lines()]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
+    def related(self, word: str) -> tuple[str, ...]:
+        import bisect
+
+        lines = self._all_lines()
+        key = word + "\t"
+        at = bisect.bisect_left(lines, key)
+        if at == len(lines) or not lines[at].startswith(key):
+            return ()
+        entries = lines[at][len(key) :]
+        if entries.startswith("="):  # an inflected form listed under its base form
+            return self.related(entries[1:])
+        # Groups `<relation><sense> word word ...`, separated by `|`; the mark is not needed here.
+        return tuple(w for group in entries.split("|") for w in group.split()[1:])
+
+
+@lru_cache(maxsize=1)
+def related_words() -> RelatedWords:
+    return RelatedWords()

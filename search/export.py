@@ -12,6 +12,8 @@ small files fetched on demand, so the first result needs only a few kilobytes:
 - `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
 - `english/X.json`: everyday English words by first letter (loaded lazily).
+- `related/X.json`: for English words the collection lacks, by first letter, the collection
+  words WordNet relates to them, already chosen as `kb search` would, as terms (loaded lazily).
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import STOPWORDS, Thesaurus, load_thesaurus
+from .analysis import STOPWORDS, Thesaurus, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, RefreshReport, SearchIndex
 from .query import (
     K1,
@@ -35,8 +37,10 @@ from .query import (
     MAX_QUERY_WORDS,
     MAX_TYPO_CANDIDATES,
     PREFIX_WEIGHT,
+    RELATED_WEIGHT,
     SYNONYM_WEIGHT,
     TYPO_WEIGHTS,
+    related_candidates,
 )
 
 FORMAT = 1
@@ -165,6 +169,15 @@ def write_search_data(
         for number in range(TAG_SHARDS):
             writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
         documents = len(stored)
+        related: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        has_term = set(terms).__contains__
+        for word in related_words().words():
+            if not has_term(stem(word)):
+                found = related_candidates(word, has_term)
+                if found:
+                    related[word[0]][word] = [term for term, _ in found]
+        for letter, entries in related.items():
+            writer.write(f"related/{letter}.json", entries)
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
@@ -180,13 +193,19 @@ def write_search_data(
         "documents": documents,
         "k1": K1,
         "impact_digits": IMPACT_DIGITS,
-        "weights": {"synonym": SYNONYM_WEIGHT, "typo": {str(k): v for k, v in TYPO_WEIGHTS.items()}, "prefix": PREFIX_WEIGHT},
+        "weights": {
+            "synonym": SYNONYM_WEIGHT,
+            "typo": {str(k): v for k, v in TYPO_WEIGHTS.items()},
+            "prefix": PREFIX_WEIGHT,
+            "related": RELATED_WEIGHT,
+        },
         "limits": {"query_words": MAX_QUERY_WORDS, "typo_candidates": MAX_TYPO_CANDIDATES, "prefix_candidates": MAX_PREFIX_CANDIDATES},
         "stopwords": sorted(STOPWORDS),
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
         "english": sorted(english),
+        "related": sorted(related),
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)

@@ -2,17 +2,19 @@
 
 A query becomes a list of *concepts*: each content word, or a phrase the thesaurus knows. A
 concept can be satisfied by any of its alternatives (the word itself, its synonyms, its typo
-corrections, or completions of a fragment), each with a weight below 1 when it is not the word
+corrections, completions of a fragment, or, for an English word the procedures never use, the
+collection words WordNet relates to it), each with a weight below 1 when it is not the word
 typed. Each concept is scored like one BM25F term over all its alternatives.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Thesaurus, base_form, edit_limit, is_stopword, stem, tag_key, words
+from .analysis import Thesaurus, base_form, edit_limit, is_stopword, related_words, stem, tag_key, words
 from .index import IndexReader, SearchIndex
 
 # BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
@@ -24,6 +26,9 @@ PREFIX_WEIGHT = 0.75
 MAX_QUERY_WORDS = 48
 MAX_TYPO_CANDIDATES = 3
 MAX_PREFIX_CANDIDATES = 5
+# Related words (search/data/related.txt, from WordNet): weaker evidence than any other kind.
+RELATED_WEIGHT = 0.4
+MAX_RELATED = 3
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
 
 
@@ -31,7 +36,7 @@ TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
 class Alternative:
     terms: tuple[str, ...]
     weight: float
-    kind: str  # "word", "synonym", "typo", "prefix"
+    kind: str  # "word", "synonym", "typo", "prefix", "related"
     text: str
 
 
@@ -157,6 +162,13 @@ class QueryEngine:
             alternatives.extend(Alternative(e.terms, SYNONYM_WEIGHT, "synonym", e.text) for e in expansions)
             if len(span) == 1:
                 alternatives.extend(r for r in repairs.get(position, []) if r.terms != own_terms)
+                word = query_words[position]
+                # Words the thesaurus knows keep its curated expansions only.
+                if not length and own_terms and word not in parsed.corrections and not reader.has_term(own_terms[0]):
+                    known = {a.terms for a in alternatives}
+                    for term, text in related_candidates(word, reader.has_term):
+                        if (term,) not in known:
+                            alternatives.append(Alternative((term,), RELATED_WEIGHT, "related", text))
             if alternatives and (own_terms or length):
                 concepts.append(Concept(" ".join(query_words[i] for i in span), alternatives))
             position += len(span)
@@ -223,6 +235,28 @@ class QueryEngine:
                 suggestion.append(closest[0][0])
                 changed = True
         return " ".join(suggestion) if changed else None
+
+
+def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(term, word) pairs of collection words WordNet relates to `word`, best first.
+
+    Synonyms, derived forms and hypernyms of the word's two commonest senses (`fridge` ->
+    `appliance`, `erase` -> `delete`), in the data file's order (commonest sense first), at most
+    MAX_RELATED, one per stem. The file lists only real English words, so a word the collection
+    lacks is either read as a typo (not English) or expanded here, never both. The browser gets
+    these lists precomputed (search/export.py).
+    """
+    found: list[tuple[str, str]] = []
+    seen = {stem(word)}
+    for candidate in related_words().related(word):
+        term = stem(candidate)
+        if term in seen or is_stopword(candidate) or not has_term(term):
+            continue
+        seen.add(term)
+        found.append((term, candidate))
+        if len(found) == MAX_RELATED:
+            break
+    return found
 
 
 def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tuple[str, int]]:

@@ -153,6 +153,24 @@ def test_english_word_is_completed_only_as_the_last_word(engine: QueryEngine) ->
     assert "carrier" in {a.text for a in fragment.concepts[0].alternatives if a.kind == "prefix"}
 
 
+def test_english_word_the_collection_lacks_reaches_related_collection_words(engine: QueryEngine) -> None:
+    # WordNet relates 'repay' to 'refund'; no procedure says 'repay' and no synonym rule knows it.
+    with engine.index.open() as reader:
+        lacking = engine.parse(reader, "repay")
+        known = engine.parse(reader, "refund charges")
+    related = [a for a in lacking.concepts[0].alternatives if a.kind == "related"]
+    assert "refund" in {a.text for a in related}
+    assert all(a.weight < 0.5 and reader_has(engine, a.terms[0]) for a in related)
+    assert first(engine, "repay") == "billing/refund.md"
+    # Words the procedures use are searched as typed, without related words.
+    assert all(a.kind != "related" for c in known.concepts for a in c.alternatives)
+
+
+def reader_has(engine: QueryEngine, term: str) -> bool:
+    with engine.index.open() as reader:
+        return reader.has_term(term)
+
+
 def test_alternate_method_match_is_named(engine: QueryEngine) -> None:
     result = engine.search("courtesy e-gift card").results[0]
     assert result.path == "complaints/late-shipment.md"

@@ -229,6 +229,16 @@
     });
   };
 
+  // Collection words WordNet relates to an English word the collection lacks, precomputed by
+  // search/export.py exactly as search/query.py's related_candidates chooses them (terms).
+  Engine.prototype.relatedTerms = function (word) {
+    var letters = this.manifest.related || [];
+    if (letters.indexOf(word[0]) < 0) return Promise.resolve([]);
+    return this.file("related/" + word[0] + ".json").then(function (entries) {
+      return Object.prototype.hasOwnProperty.call(entries, word) ? entries[word] : [];
+    });
+  };
+
   // ---- query semantics (search/query.py) -----------------------------------------------
   function nearestWords(word, vocab, limit) {
     var found = [];
@@ -292,7 +302,7 @@
     var stems = queryWords.map(stemWord);
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
-    var repairs = {};
+    var repairs = {}, related = {};
     return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
@@ -300,6 +310,7 @@
         var known = found[position] !== null;
         var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]);
         if (isStop || known || isRule) return;
+        pending.push(self.relatedTerms(word).then(function (list) { related[position] = list; }));
         pending.push(self.repairs(word, position === queryWords.length - 1).then(function (list) {
           if (!list.length) return;
           repairs[position] = list;
@@ -332,6 +343,14 @@
           (repairs[position] || []).forEach(function (r) {
             if (r.terms.join(" ") !== ownTerms.join(" ")) alternatives.push(r);
           });
+          // Words the thesaurus knows keep its curated expansions only; corrected words, their correction.
+          var word = queryWords[position];
+          if (!length && ownTerms.length && !Object.prototype.hasOwnProperty.call(parsed.corrections, word)) {
+            var have = alternatives.map(function (a) { return a.terms.join(" "); });
+            (related[position] || []).forEach(function (term) {
+              if (have.indexOf(term) < 0) alternatives.push({ terms: [term], weight: m.weights.related, kind: "related", text: term });
+            });
+          }
         }
         if (alternatives.length && (ownTerms.length || length)) {
           concepts.push({ text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives });
