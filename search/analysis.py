@@ -277,9 +277,12 @@ class RelatedWords:
             self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
         return self._lines
 
-    def words(self) -> list[str]:
-        """Every word the file lists, sorted."""
-        return [line.split("\t", 1)[0] for line in self._all_lines()]
+    def table(self) -> dict[str, tuple[str, ...]]:
+        """Every word with its related words, read in one pass (for the browser export)."""
+        entries = dict(line.split("\t", 1) for line in self._all_lines())
+        return {
+            word: _related_in(entries.get(value[1:], "") if value.startswith("=") else value) for word, value in entries.items()
+        }
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:
@@ -293,8 +296,12 @@ class RelatedWords:
         entries = lines[at][len(key) :]
         if entries.startswith("="):  # an inflected form listed under its base form
             return self.related(entries[1:])
-        # Groups `<relation><sense> word word ...`, separated by `|`; the mark is not needed here.
-        return tuple(w for group in entries.split("|") for w in group.split()[1:])
+        return _related_in(entries)
+
+
+def _related_in(entries: str) -> tuple[str, ...]:
+    # Groups `<relation><sense> word word ...`, separated by `|`; the mark is not needed here.
+    return tuple(w for group in entries.split("|") for w in group.split()[1:])
 
 
 @lru_cache(maxsize=1)

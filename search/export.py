@@ -31,6 +31,7 @@ from typing import Any
 
 from .analysis import STOPWORDS, Thesaurus, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, RefreshReport, SearchIndex
+from .model import FileCache
 from .query import (
     K1,
     MAX_PREFIX_CANDIDATES,
@@ -40,7 +41,7 @@ from .query import (
     RELATED_WEIGHT,
     SYNONYM_WEIGHT,
     TYPO_WEIGHTS,
-    related_candidates,
+    choose_related,
 )
 
 FORMAT = 1
@@ -80,12 +81,12 @@ class _Writer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.report = ExportReport()
-        self.written: set[Path] = set()
+        self.written: dict[Path, bytes] = {}  # path -> digest of its content
 
     def write(self, relative: str, data: Any) -> None:
         path = self.root / relative
         payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self.written.add(path)
+        self.written[path] = hashlib.blake2b(payload, digest_size=16).digest()
         self.report.bytes += len(payload)
         try:
             if path.read_bytes() == payload:
@@ -145,18 +146,18 @@ def write_search_data(
                 )
             writer.write(f"docs/{chunk_start // DOC_CHUNK:04d}.json", chunk)
 
-        terms = list(reader.terms())
-        shard_count = term_shard_count(len(terms))
-        shards: dict[int, dict[str, list[float]]] = defaultdict(dict)
-        for term in terms:
-            postings = sorted((docid[d], impact) for d, impact in reader.impacts(term).items() if d in docid)
-            if not postings:
-                continue
+        postings_of: dict[str, list[float]] = {}
+        for term, impacts in reader.all_impacts():
             flat: list[float] = []
             previous = 0
-            for position, impact in postings:
-                flat += [position - previous, round(impact, IMPACT_DIGITS)]
+            for position, impact in sorted((docid[d], impact) for d, impact in impacts.items()):
+                flat += [position - previous, impact]
                 previous = position
+            postings_of[term] = flat
+        terms = list(postings_of)
+        shard_count = term_shard_count(len(terms))
+        shards: dict[int, dict[str, list[float]]] = defaultdict(dict)
+        for term, flat in postings_of.items():
             shards[fnv1a32(term) % shard_count][term] = flat
         for number in range(shard_count):
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
@@ -171,9 +172,9 @@ def write_search_data(
         documents = len(stored)
         related: dict[str, dict[str, list[str]]] = defaultdict(dict)
         has_term = set(terms).__contains__
-        for word in related_words().words():
+        for word, candidates in related_words().table().items():
             if not has_term(stem(word)):
-                found = related_candidates(word, has_term)
+                found = choose_related(word, candidates, has_term)
                 if found:
                     related[word[0]][word] = [term for term, _ in found]
         for letter, entries in related.items():
@@ -210,7 +211,7 @@ def write_search_data(
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)
     for path in sorted(writer.written):
-        digest.update(path.read_bytes())
+        digest.update(writer.written[path])
     manifest["version"] = digest.hexdigest()
     writer.write("manifest.json", manifest)
     writer.remove_stale()
@@ -224,11 +225,13 @@ def refresh_and_export(
     out_dir: Path,
     urls: dict[str, str] | None = None,
     synonyms: Path | None = None,
+    cache: FileCache | None = None,
 ) -> tuple[RefreshReport, ExportReport]:
     """Brings the index up to date, then writes the browser search data: a site build's whole
-    search job, self-contained so the MkDocs plugin can run it beside the page rendering."""
+    search job, self-contained so the MkDocs plugin can run it beside the page rendering.
+    `cache`: the files the build has read already, so they are not parsed twice."""
     index = SearchIndex(procedures_root, index_dir)
-    refreshed = index.refresh()
+    refreshed = index.refresh(cache=cache)
     return refreshed, write_search_data(index, out_dir, urls, synonyms)
 
 

@@ -29,6 +29,7 @@ import bisect
 import contextlib
 import fcntl
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -36,7 +37,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import groupby, repeat, takewhile
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
 from .analysis import common_english_words, content_words, stem
-from .model import content_hash, list_procedure_files
+from .model import FileCache, content_hash, list_procedure_files
 
 FORMAT = 6
 INDEX_NAME = "kb"
@@ -301,11 +303,13 @@ class SearchIndex:
         progress: Callable[[int, int], None] | None = None,
         notify: Callable[[str], None] | None = None,
         lock_wait: float = LOCK_WAIT_SECONDS,
+        cache: FileCache | None = None,
     ) -> RefreshReport:
         """Brings the index up to date with the folder: only changed files unless `full`.
 
         `progress(done, total)` follows the reading of files; `notify(message)` gets the waits
-        and stages a user should hear about.
+        and stages a user should hear about. `cache` holds files a caller has read already (the
+        site build's validation); an entry is used while the file's mtime and size still match.
         """
         from .model import load_file
 
@@ -347,16 +351,22 @@ class SearchIndex:
             analysed: list[AnalysedProcedure] = []
             for count, rel in enumerate(todo, start=1):
                 file_path = self.root / rel
-                procedure, _problems = load_file(file_path, self.root)
                 if rel in previous and not full:
                     report.updated += 1
                 else:
                     report.added += 1
                 try:
                     stat = file_path.stat()
-                    files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
-                except OSError:
+                except OSError:  # gone since the listing
+                    stat, procedure = None, None
                     files.pop(rel, None)
+                if stat is not None:
+                    entry = cache.get(rel) if cache is not None else None
+                    if entry is not None and (entry[0], entry[1]) == (stat.st_mtime_ns, stat.st_size):
+                        procedure = entry[2]
+                    else:
+                        procedure, _problems = load_file(file_path, self.root)
+                    files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
                 if procedure is not None:  # an unreadable file is remembered but not searchable
                     item = AnalysedProcedure.of(procedure)
                     analysed.append(item)
@@ -530,10 +540,28 @@ class IndexReader:
             return []
         return list(self._reader.postings(fieldname, value).all_ids())
 
-    def terms(self) -> Iterator[str]:
-        """Every term of the scored field, in order."""
-        for term in self._reader.lexicon("text"):
-            yield term.decode("utf-8") if isinstance(term, bytes) else term
+    def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
+        """Every term of the scored field with its impacts (live documents only), in term order.
+
+        For the browser export: each segment's term dictionary is read in order and merged, which
+        is several times faster than looking every term up.
+        """
+        streams = []
+        for number, (leaf, _offset) in enumerate(self._leaves):
+            entries = takewhile(lambda entry: entry[0][0] == "text", leaf._terms.items_from("text", b""))
+            streams.append(((tbytes, n, terminfo) for ((_field, tbytes), terminfo), n in zip(entries, repeat(number))))
+        text_format = self._reader.schema["text"].format
+        for tbytes, group in groupby(heapq.merge(*streams, key=itemgetter(0, 1)), key=itemgetter(0)):
+            found: dict[int, float] = {}
+            for _tbytes, number, terminfo in group:
+                leaf, offset = self._leaves[number]
+                matcher = leaf._terms._codec.postings_reader(leaf._terms._postfile, terminfo, text_format, term=("text", tbytes))
+                if leaf.has_deletions():
+                    matcher = FilterMatcher(matcher, leaf.deleted_docs_set, exclude=True)
+                for ids, weights in _posting_blocks(matcher):
+                    found.update(zip((docnum + offset for docnum in ids), map(round, weights, repeat(IMPACT_DIGITS)), strict=True))
+            if found:
+                yield tbytes.decode("utf-8"), found
 
     def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(document number, stored fields) of every live document."""

@@ -10,7 +10,7 @@ typed. Each concept is scored like one BM25F term over all its alternatives.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,9 +246,14 @@ def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple
     lacks is either read as a typo (not English) or expanded here, never both. The browser gets
     these lists precomputed (search/export.py).
     """
+    return choose_related(word, related_words().related(word), has_term)
+
+
+def choose_related(word: str, candidates: Iterable[str], has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """The first MAX_RELATED of `candidates` that the collection has, one per stem."""
     found: list[tuple[str, str]] = []
     seen = {stem(word)}
-    for candidate in related_words().related(word):
+    for candidate in candidates:
         term = stem(candidate)
         if term in seen or is_stopword(candidate) or not has_term(term):
             continue

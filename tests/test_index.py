@@ -178,3 +178,9 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
                 matcher.next()
             assert reader.impacts(term) == expected, term
             assert expected
+        # The export's sequential read of every term gives the same, over both segments.
+        everything = dict(reader.all_impacts())
+        live_terms = {t.decode() for t in whoosh_reader.lexicon("text") if reader.impacts(t.decode())}
+        assert set(everything) == live_terms
+        assert all(everything[t] == reader.impacts(t) for t in live_terms)
+        assert len(reader._leaves) == 2

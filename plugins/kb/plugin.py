@@ -254,7 +254,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._stop_search_job()
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
         self._results = context.Queue()
-        args = (Path(config.docs_dir), self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms)
+        docs_dir = Path(config.docs_dir)
+        # The files validated in on_config go along, so the second process does not parse them again.
+        loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
+        args = (docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded)
         self._job = context.Process(target=_run_search_job, args=(refresh_and_export, args, self._results), daemon=True)
         self._job.start()
 
