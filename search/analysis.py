@@ -246,6 +246,27 @@ def common_english_words() -> list[str]:
     return sorted(w for w, n in counts.items() if n >= COMMON_WORD_MIN_COUNT and len(w) > 2 and w.isascii() and w.isalpha())
 
 
+def english_term_rates() -> dict[str, float]:
+    """How often each term (stem) occurs in everyday English, per word of running text.
+
+    From pyspellchecker's frequency list: the counts of the words sharing a stem are summed
+    (`show`, `shows`, `showed` all count for `show`). Slow; callers cache the result on disk.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    with gzip.open(files("spellchecker").joinpath("resources/en.json.gz").open("rb")) as handle:
+        counts = json.load(handle)
+    total = sum(counts.values())
+    rates: dict[str, float] = {}
+    for word, count in counts.items():
+        if count >= COMMON_WORD_MIN_COUNT and word.isascii() and word.isalpha():
+            term = stem(word)
+            rates[term] = rates.get(term, 0.0) + count / total
+    return {term: float(f"{rate:.4g}") for term, rate in sorted(rates.items())}
+
+
 def edit_limit(word: str) -> int:
     """How many typing mistakes a word of this length may carry and still be recognised."""
     if len(word) < 4 or word.isdigit():

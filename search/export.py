@@ -7,7 +7,8 @@ small files fetched on demand, so the first result needs only a few kilobytes:
 - `manifest.json`: counts, weights, stop words and shard counts; read first.
 - `thesaurus.json`: synonym rules keyed by space-joined base forms.
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact, ...]; a term's shard
-  is `fnv1a32(term) % term_shards`.
+  is `fnv1a32(term) % term_shards`. The key " english" (no term has a space) maps the shard's
+  terms to their everyday-English rates (the background prior, search/query.py).
 - `tags/NN.json`: `tag:KEY` and `category:KEY` -> docids, sharded the same way.
 - `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
@@ -33,6 +34,8 @@ from .analysis import STOPWORDS, Thesaurus, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, RefreshReport, SearchIndex
 from .model import FileCache
 from .query import (
+    BACKGROUND_DOC_WORDS,
+    BACKGROUND_PRIOR,
     K1,
     MAX_PREFIX_CANDIDATES,
     MAX_QUERY_WORDS,
@@ -156,9 +159,13 @@ def write_search_data(
             postings_of[term] = flat
         terms = list(postings_of)
         shard_count = term_shard_count(len(terms))
-        shards: dict[int, dict[str, list[float]]] = defaultdict(dict)
+        shards: dict[int, dict[str, Any]] = defaultdict(dict)
+        rates = index.english_rates()
         for term, flat in postings_of.items():
-            shards[fnv1a32(term) % shard_count][term] = flat
+            shard = shards[fnv1a32(term) % shard_count]
+            shard[term] = flat
+            if term in rates:
+                shard.setdefault(" english", {})[term] = rates[term]
         for number in range(shard_count):
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
 
@@ -200,6 +207,7 @@ def write_search_data(
             "prefix": PREFIX_WEIGHT,
             "related": RELATED_WEIGHT,
         },
+        "background": {"prior": BACKGROUND_PRIOR, "doc_words": BACKGROUND_DOC_WORDS},
         "limits": {"query_words": MAX_QUERY_WORDS, "typo_candidates": MAX_TYPO_CANDIDATES, "prefix_candidates": MAX_PREFIX_CANDIDATES},
         "stopwords": sorted(STOPWORDS),
         "term_shards": shard_count,

@@ -49,7 +49,7 @@ from whoosh.formats import Existence
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
-from .analysis import common_english_words, content_words, stem
+from .analysis import common_english_words, content_words, english_term_rates, stem
 from .model import FileCache, content_hash, list_procedure_files
 
 FORMAT = 6
@@ -238,9 +238,11 @@ class SearchIndex:
         self.files_path = self.dir / "files.json"
         self.vocab_path = self.dir / "vocab.json"
         self.english_path = self.dir / "english.txt"
+        self.english_rates_path = self.dir / "english-rates.json"
         self._files: dict[str, list[Any]] | None = None
         self._vocab: dict[str, int] | None = None
         self._english: frozenset[str] | None = None
+        self._english_rates: dict[str, float] | None = None
         self._sorted_words: list[str] | None = None
 
     # ---- state -------------------------------------------------------------------------
@@ -396,6 +398,8 @@ class SearchIndex:
                 raise
             if not self.english_path.exists():
                 _atomic_write_text(self.english_path, "\n".join(common_english_words()))
+            if not self.english_rates_path.exists():
+                _atomic_write_json(self.english_rates_path, english_term_rates())
             vocabulary = {word: count for word, count in sorted(vocab.items()) if count > 0}
             _atomic_write_json(self.vocab_path, vocabulary)
             _atomic_write_json(
@@ -442,6 +446,12 @@ class SearchIndex:
             except OSError:
                 self._english = frozenset()
         return self._english
+
+    def english_rates(self) -> dict[str, float]:
+        """Everyday-English frequency of each term (see analysis.english_term_rates)."""
+        if self._english_rates is None:
+            self._english_rates = _read_json(self.english_rates_path) or {}
+        return self._english_rates
 
     def open(self) -> IndexReader:
         for attempt in range(3):

@@ -29,6 +29,14 @@ MAX_PREFIX_CANDIDATES = 5
 # Related words (search/data/related.txt, from WordNet): weaker evidence than any other kind.
 RELATED_WEIGHT = 0.4
 MAX_RELATED = 3
+# Background prior on a plain word's document frequency. In a small collection an everyday word
+# ('left', 'still') can sit in one procedure by chance and get a large idf. A plain word's
+# document count is taken as at least its mix with what everyday English predicts:
+# (df + PRIOR * N * p) / (1 + PRIOR), p = 1 - exp(-BACKGROUND_DOC_WORDS * rate of the word in
+# English): the chance that a document of that many words contains it. Words the thesaurus
+# knows are the domain's own and keep their collection idf.
+BACKGROUND_PRIOR = 1.0
+BACKGROUND_DOC_WORDS = 200
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
 
 
@@ -44,6 +52,7 @@ class Alternative:
 class Concept:
     text: str
     alternatives: list[Alternative]
+    background: float = 0.0  # chance that a document of everyday English contains the word
 
 
 @dataclass
@@ -170,7 +179,10 @@ class QueryEngine:
                         if (term,) not in known:
                             alternatives.append(Alternative((term,), RELATED_WEIGHT, "related", text))
             if alternatives and (own_terms or length):
-                concepts.append(Concept(" ".join(query_words[i] for i in span), alternatives))
+                background = 0.0
+                if not length and len(own_terms) == 1 and reader.has_term(own_terms[0]):
+                    background = background_chance(self.index.english_rates().get(own_terms[0], 0.0))
+                concepts.append(Concept(" ".join(query_words[i] for i in span), alternatives, background))
             position += len(span)
         return concepts
 
@@ -235,6 +247,11 @@ class QueryEngine:
                 suggestion.append(closest[0][0])
                 changed = True
         return " ".join(suggestion) if changed else None
+
+
+def background_chance(rate: float) -> float:
+    """The chance that a document of BACKGROUND_DOC_WORDS everyday English words has a word of this rate."""
+    return 1 - math.exp(-BACKGROUND_DOC_WORDS * rate) if rate > 0 else 0.0
 
 
 def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
@@ -302,7 +319,9 @@ class ConceptScorer:
                 # Every word of a multi-word alternative must be present; the rarest one counts.
                 for docnum in set(per_term[0]).intersection(*per_term[1:]):
                     concept_tf[docnum] = concept_tf.get(docnum, 0.0) + weight * min(p[docnum] for p in per_term)
-            documents = len(concept_tf)
+            # The background prior (see BACKGROUND_PRIOR) only ever raises a word's document count.
+            expected = self.reader.doc_count * concept.background
+            documents = max(len(concept_tf), (len(concept_tf) + BACKGROUND_PRIOR * expected) / (1 + BACKGROUND_PRIOR))
             idf = math.log(1 + (self.reader.doc_count - documents + 0.5) / (documents + 0.5))
             for docnum, tf in concept_tf.items():
                 totals[docnum] = totals.get(docnum, 0.0) + idf * tf * (K1 + 1) / (K1 + tf)

@@ -297,8 +297,20 @@
     return [0, []];
   };
 
+  // A collection term's everyday-English rate (0 when unknown), from the term's shard.
+  Engine.prototype.englishRate = function (term) {
+    return this.termShard(term).then(function (shard) {
+      var rates = shard[" english"];
+      return rates && Object.prototype.hasOwnProperty.call(rates, term) ? rates[term] : 0;
+    });
+  };
+
   Engine.prototype.concepts = function (queryWords, parsed) {
     var self = this, m = this.manifest;
+    // Background prior (search/query.py): the chance a document of everyday English has the word.
+    function backgroundSetter(concept) {
+      return function (rate) { concept.background = rate > 0 ? 1 - Math.exp(-m.background.doc_words * rate) : 0; };
+    }
     var stems = queryWords.map(stemWord);
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
@@ -325,7 +337,7 @@
       });
       return Promise.all(pending);
     }).then(function () {
-      var concepts = [], position = 0;
+      var concepts = [], position = 0, pendingRates = [];
       while (position < queryWords.length) {
         var matched = self.matchRule(bases, position);
         var length = matched[0], expansions = matched[1];
@@ -353,11 +365,15 @@
           }
         }
         if (alternatives.length && (ownTerms.length || length)) {
-          concepts.push({ text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives });
+          var concept = { text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives, background: 0 };
+          if (!length && ownTerms.length === 1 && self.postings[ownTerms[0]]) {
+            pendingRates.push(self.englishRate(ownTerms[0]).then(backgroundSetter(concept)));
+          }
+          concepts.push(concept);
         }
         position += spanLength;
       }
-      return concepts;
+      return Promise.all(pendingRates).then(function () { return concepts; });
     });
   };
 
@@ -405,7 +421,9 @@
             tf.set(doc, (tf.get(doc) || 0) + weight * lowest);
           });
         });
-        var idf = Math.log(1 + (count - tf.size + 0.5) / (tf.size + 0.5));
+        var prior = self.manifest.background.prior;
+        var documents = Math.max(tf.size, (tf.size + prior * count * concept.background) / (1 + prior));
+        var idf = Math.log(1 + (count - documents + 0.5) / (documents + 0.5));
         tf.forEach(function (value, doc) {
           totals.set(doc, (totals.get(doc) || 0) + idf * value * (k1 + 1) / (k1 + value));
         });
