@@ -52,7 +52,7 @@ from whoosh.writing import CLEAR
 from .analysis import common_english_words, content_words, english_term_rates, stem
 from .model import FileCache, content_hash, list_procedure_files
 
-FORMAT = 6
+FORMAT = 7
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
