@@ -47,7 +47,10 @@ class Bench:
         self.root = root
         self.procedures = root / "procedures"
         self.index = root / "index"
-        self.env = {k: v for k, v in os.environ.items() if k not in ("KB_INDEX_DIR", "KB_SYNONYMS")}
+        # Without PYTHONDONTWRITEBYTECODE: an installed `kb` runs from compiled bytecode (pip
+        # compiles it at install time); with it, every run would compile the package again.
+        dropped = ("KB_INDEX_DIR", "KB_SYNONYMS", "PYTHONDONTWRITEBYTECODE")
+        self.env = {k: v for k, v in os.environ.items() if k not in dropped}
         self.env["NO_COLOR"] = "1"
 
     def kb(self, *args: str) -> list[str]:

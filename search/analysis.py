@@ -301,9 +301,7 @@ class RelatedWords:
     def table(self) -> dict[str, tuple[str, ...]]:
         """Every word with its related words, read in one pass (for the browser export)."""
         entries = dict(line.split("\t", 1) for line in self._all_lines())
-        return {
-            word: _related_in(entries.get(value[1:], "") if value.startswith("=") else value) for word, value in entries.items()
-        }
+        return {word: _related_in(entries.get(value[1:], "") if value.startswith("=") else value) for word, value in entries.items()}
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:

@@ -157,7 +157,9 @@ def open_index(settings: Settings, quiet: bool = False):
 
     index = SearchIndex(settings.procedures, settings.index_dir)
     changes = index.changes() if index.exists() else None
-    if changes is None or changes:
+    if changes is not None and not changes and changes.touched:
+        index.refresh()  # only records the new mtimes of files saved without a change
+    elif changes is None or changes:
         what = (
             "Building the index"
             if changes is None

@@ -28,31 +28,63 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import functools
 import hashlib
 import heapq
 import json
 import os
+import pickle
 import shutil
+import sys
 import time
+import types
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby, repeat, takewhile
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
-from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
-from whoosh.formats import Existence
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.writing import CLEAR
-
 from .analysis import common_english_words, content_words, english_term_rates, stem
 from .model import FileCache, content_hash, list_procedure_files
 
-FORMAT = 7
+
+@contextlib.contextmanager
+def _light_whoosh_imports() -> Iterator[None]:
+    """Stand-ins for two imports Whoosh makes but a search never uses, while Whoosh loads.
+
+    whoosh.compat imports urllib.request for a download helper nothing calls, and
+    whoosh.reading imports the cached_property package (which imports asyncio) for one
+    property: together a tenth of `kb search` at 10,000 procedures. Modules already imported,
+    or imported later by anyone else, are the real ones.
+    """
+    stand_ins = {
+        "urllib.request": types.ModuleType("urllib.request"),
+        "cached_property": types.ModuleType("cached_property"),
+    }
+    stand_ins["urllib.request"].urlretrieve = None  # type: ignore[attr-defined]
+    stand_ins["cached_property"].cached_property = functools.cached_property  # type: ignore[attr-defined]
+    added = [name for name in stand_ins if name not in sys.modules]
+    sys.modules.update({name: stand_ins[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            if sys.modules.get(name) is stand_ins[name]:
+                del sys.modules[name]
+
+
+with _light_whoosh_imports():
+    from whoosh import index as whoosh_index
+    from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+    from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
+    from whoosh.formats import Existence
+    from whoosh.matching.wrappers import FilterMatcher
+    from whoosh.writing import CLEAR
+
+
+FORMAT = 8
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
@@ -124,6 +156,9 @@ class Changes:
 
     changed: list[str] = field(default_factory=list)  # added or modified, relative paths
     deleted: list[str] = field(default_factory=list)
+    # Saved again with the same content (new mtime, same hash): nothing to index, but the
+    # recorded mtimes are out of date and every search would hash these files again.
+    touched: dict[str, os.stat_result] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.changed or self.deleted)
@@ -209,17 +244,32 @@ class AnalysedProcedure:
         }
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with open(tmp, "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
+def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
 def _atomic_write_json(path: Path, data: Any) -> None:
     _atomic_write_text(path, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+def _listing_digest(files: Mapping[str, Any]) -> str:
+    """A digest of path, mtime and size of every file: from a folder listing (`os.stat_result`s)
+    or from files.json's [hash, mtime, size] entries, which give the same digest for the same files."""
+    lines = []
+    for rel in sorted(files):
+        entry = files[rel]
+        mtime, size = (entry.st_mtime_ns, entry.st_size) if isinstance(entry, os.stat_result) else (entry[1], entry[2])
+        lines.append(f"{rel}\0{mtime}\0{size}\n")
+    return hashlib.blake2b("".join(lines).encode(), digest_size=16).hexdigest()
 
 
 def _read_json(path: Path) -> Any:
@@ -236,9 +286,10 @@ class SearchIndex:
         self.root = procedures_root
         self.dir = index_dir or default_index_dir(procedures_root)
         self.files_path = self.dir / "files.json"
+        self.stamp_path = self.dir / "stamp.json"
         self.vocab_path = self.dir / "vocab.json"
         self.english_path = self.dir / "english.txt"
-        self.english_rates_path = self.dir / "english-rates.json"
+        self.english_rates_path = self.dir / "english-rates.pickle"
         self._files: dict[str, list[Any]] | None = None
         self._vocab: dict[str, int] | None = None
         self._english: frozenset[str] | None = None
@@ -254,14 +305,22 @@ class SearchIndex:
         return self._files
 
     def exists(self) -> bool:
-        """Cheap: the file list is readable and a Whoosh TOC is there (opening it is left to `open`)."""
-        return self._indexed_files() is not None and any(self.dir.glob(f"_{INDEX_NAME}_*.toc"))
+        """Cheap: the stamp has this format and a Whoosh TOC is there (opening it is left to `open`)."""
+        stamp = _read_json(self.stamp_path)
+        return isinstance(stamp, dict) and stamp.get("format") == FORMAT and any(self.dir.glob(f"_{INDEX_NAME}_*.toc"))
 
     def changes(self, reload: bool = False) -> Changes:
-        """Files added, modified or deleted since the last refresh; cheap when nothing changed."""
+        """Files added, modified or deleted since the last refresh; cheap when nothing changed.
+
+        Every search asks, so the usual answer, "nothing", comes from comparing a digest of the
+        folder listing with the one recorded at the last refresh, without reading files.json.
+        """
+        current = list_procedure_files(self.root)
+        stamp = _read_json(self.stamp_path)
+        if isinstance(stamp, dict) and stamp.get("format") == FORMAT and stamp.get("listing") == _listing_digest(current):
+            return Changes()
         known = self._indexed_files(reload=reload) or {}
         result = Changes()
-        current = list_procedure_files(self.root)
         for rel, stat in current.items():
             previous = known.get(rel)
             if previous is None:
@@ -270,6 +329,8 @@ class SearchIndex:
                 try:
                     if content_hash((self.root / rel).read_bytes()) != previous[0]:
                         result.changed.append(rel)
+                    else:
+                        result.touched[rel] = stat
                 except OSError:
                     result.changed.append(rel)
         result.deleted = sorted(set(known) - set(current))
@@ -334,9 +395,13 @@ class SearchIndex:
                 changes = self.changes()
                 todo, deleted = changes.changed, changes.deleted
                 files = dict(previous)
+                for rel, stat in changes.touched.items():
+                    files[rel] = [files[rel][0], stat.st_mtime_ns, stat.st_size]
                 vocab, totals, documents = Counter(self.vocabulary()), Counter(state["totals"]), state["documents"]
             report = RefreshReport(full=full, deleted=len(deleted))
             if not todo and not deleted and not full:
+                if changes.touched or _read_json(self.stamp_path) is None:
+                    self._write_state(files, documents, totals)
                 report.unchanged = len(files)
                 report.seconds = time.perf_counter() - started
                 return report
@@ -398,18 +463,22 @@ class SearchIndex:
                 raise
             if not self.english_path.exists():
                 _atomic_write_text(self.english_path, "\n".join(common_english_words()))
-            if not self.english_rates_path.exists():
-                _atomic_write_json(self.english_rates_path, english_term_rates())
+            if not self.english_rates_path.exists():  # pickled: read by every search, twice as fast as JSON
+                _atomic_write_bytes(self.english_rates_path, pickle.dumps(english_term_rates(), protocol=pickle.HIGHEST_PROTOCOL))
             vocabulary = {word: count for word, count in sorted(vocab.items()) if count > 0}
             _atomic_write_json(self.vocab_path, vocabulary)
-            _atomic_write_json(
-                self.files_path,
-                {"format": FORMAT, "root": str(self.root.resolve()), "documents": documents, "totals": dict(totals), "files": files},
-            )
-            self._files, self._vocab, self._sorted_words = files, vocabulary, None
+            self._write_state(files, documents, totals)
+            self._vocab, self._sorted_words = vocabulary, None
             report.unchanged = len(files) - report.added - report.updated
             report.seconds = time.perf_counter() - started
             return report
+
+    def _write_state(self, files: dict[str, list[Any]], documents: int, totals: Counter[str]) -> None:
+        state = {"format": FORMAT, "root": str(self.root.resolve()), "documents": documents, "totals": dict(totals), "files": files}
+        _atomic_write_json(self.files_path, state)
+        # Last: a stamp that matches the folder only once everything before it is written.
+        _atomic_write_json(self.stamp_path, {"format": FORMAT, "listing": _listing_digest(files)})
+        self._files = files
 
     def _create_empty(self) -> None:
         """A fresh index; whatever was in the folder (an older format, debris) is removed."""
@@ -450,7 +519,10 @@ class SearchIndex:
     def english_rates(self) -> dict[str, float]:
         """Everyday-English frequency of each term (see analysis.english_term_rates)."""
         if self._english_rates is None:
-            self._english_rates = _read_json(self.english_rates_path) or {}
+            try:
+                self._english_rates = pickle.loads(self.english_rates_path.read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError):
+                self._english_rates = {}
         return self._english_rates
 
     def open(self) -> IndexReader:

@@ -313,8 +313,8 @@ class ConceptScorer:
                 weight = alternative.weight
                 per_term = [self.impacts(t) for t in alternative.terms]
                 if len(per_term) == 1:
-                    for docnum, impact in per_term[0].items():
-                        concept_tf[docnum] = concept_tf.get(docnum, 0.0) + weight * impact
+                    get = concept_tf.get
+                    concept_tf.update({docnum: get(docnum, 0.0) + weight * impact for docnum, impact in per_term[0].items()})
                     continue
                 # Every word of a multi-word alternative must be present; the rarest one counts.
                 for docnum in set(per_term[0]).intersection(*per_term[1:]):
@@ -323,8 +323,8 @@ class ConceptScorer:
             expected = self.reader.doc_count * concept.background
             documents = max(len(concept_tf), (len(concept_tf) + BACKGROUND_PRIOR * expected) / (1 + BACKGROUND_PRIOR))
             idf = math.log(1 + (self.reader.doc_count - documents + 0.5) / (documents + 0.5))
-            for docnum, tf in concept_tf.items():
-                totals[docnum] = totals.get(docnum, 0.0) + idf * tf * (K1 + 1) / (K1 + tf)
+            get = totals.get
+            totals.update({docnum: get(docnum, 0.0) + idf * tf * (K1 + 1) / (K1 + tf) for docnum, tf in concept_tf.items()})
         return totals
 
     def matched_terms(self, docnum: int) -> set[str]:

@@ -53,7 +53,23 @@ def test_touching_a_file_without_changing_it_is_not_a_change(tmp_path: Path) -> 
     index.refresh()
     target = root / "area0" / "proc-00000.md"
     os.utime(target, (time.time() + 10, time.time() + 10))
+    changes = index.changes()
+    assert not changes and list(changes.touched) == ["area0/proc-00000.md"]
+    # A refresh records the new mtime, so searches go back to the quick no-change answer.
+    assert index.refresh().updated == 0
+    assert not index.changes().touched
+
+
+def test_a_lost_stamp_costs_one_slow_check_not_a_rebuild(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 3)
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    index.stamp_path.unlink()
     assert not index.changes()
+    report = index.refresh()
+    assert (report.added, report.updated, report.full) == (0, 0, False)
+    assert index.stamp_path.exists() and index.exists()
 
 
 def test_search_notices_a_stale_index(tmp_path: Path) -> None:
