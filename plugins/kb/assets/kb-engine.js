@@ -210,9 +210,10 @@
       this.vocab = this.file("vocab.json").then(function (data) {
         var df = new Map();
         for (var i = 0; i < data.words.length; i++) df.set(data.words[i], data.df[i]);
-        return { words: data.words.slice().sort(), df: df };
+        self.vocabLoaded = { words: data.words.slice().sort(), df: df };
+        return self.vocabLoaded;
       }).catch(function (error) {
-        self.vocab = null;
+        self.vocab = self.vocabLoaded = null;
         throw error;
       });
     }
@@ -305,6 +306,22 @@
     });
   };
 
+  // Starts, without waiting for them, the fetches a query will need after its words' postings:
+  // its synonyms' postings and, once the vocabulary is loaded, the English and WordNet shards of
+  // words the collection lacks. Results do not depend on it; it saves a round trip or two.
+  Engine.prototype.prefetchFor = function (queryWords, bases) {
+    var self = this, ignore = function () { /* fetched again when needed */ };
+    for (var position = 0; position < bases.length; position++) {
+      this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(function (t) { self.termShard(t).catch(ignore); }); });
+    }
+    if (!this.vocabLoaded) return;
+    queryWords.forEach(function (word) {
+      if (self.stopwords.has(word) || self.vocabLoaded.df.has(word)) return;
+      if (word.length >= 3) self.isEnglish(word).catch(ignore);
+      self.relatedTerms(word).catch(ignore);
+    });
+  };
+
   Engine.prototype.concepts = function (queryWords, parsed) {
     var self = this, m = this.manifest;
     // Background prior (search/query.py): the chance a document of everyday English has the word.
@@ -315,6 +332,7 @@
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
     var repairs = {}, related = {};
+    this.prefetchFor(queryWords, bases);
     return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
