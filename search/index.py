@@ -10,16 +10,20 @@ renormalises everything.
 Layout of an index folder (outside the procedures folder, see `default_index_dir`):
 - Whoosh segment and TOC files. Whoosh writes the TOC last, by rename, so a build that is killed
   half way leaves the previous generation answering.
-- `files.json`: content hash, mtime and size of every indexed file, read by every search to see
-  whether the folder changed. Written after each commit; if a kill lands between the two, the
+- `files.json`: content hash, mtime and size of every indexed file, read when the stamp below
+  says the folder changed. Written after each commit; if a kill lands between the two, the
   next refresh redoes those files, which is harmless because documents are keyed by path.
   It also keeps the running totals of field lengths behind the averages. Each document's
   words and field lengths are stored with it, so a refresh updates the vocabulary and the totals
   from the changed files alone. (A kill between commit and this write can leave the totals
   slightly off; the next `kb index --full` recounts them.)
+- `stamp.json`: the index format and a digest of the folder listing (path, mtime, size) as of the
+  last refresh, written last: a search compares it with a fresh listing and reads files.json only
+  when they differ.
 - `vocab.json`: surface words and their document frequency, for typo correction and fragments.
 - `english.txt`: everyday English words, so that a real word absent from the procedures is not
-  "corrected" into a procedure word.
+  "corrected" into a procedure word; `english-rates.pickle`: their rates per stem, for the
+  background prior of search/query.py.
 - `kb.lock`: an fcntl lock that serialises writers; it dies with its process.
 """
 
