@@ -178,6 +178,18 @@ def test_tags_page_and_a_tag_page(page, sample_site: str) -> None:
     screenshot(page, "tag-page")
 
 
+def test_areas_from_the_navigation_to_an_area_page(page, sample_site: str) -> None:
+    page.goto(sample_site)
+    with page.expect_navigation():
+        page.locator(".md-sidebar--primary a.md-nav__link:visible", has_text="Areas").click()
+    assert page.url.endswith("/areas/")
+    screenshot(page, "areas")
+    with page.expect_navigation():
+        page.locator("article a.kb-tile", has_text="Complaints").click()
+    assert page.url.endswith("/areas/complaints/")
+    assert "Late delivery complaint" in page.locator("article").inner_text()
+
+
 def test_procedure_page_screenshot(page, sample_site: str) -> None:
     page.goto(sample_site + "complaints/late-delivery/")
     assert "Alternate method" in page.locator("article").inner_text()

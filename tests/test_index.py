@@ -200,3 +200,26 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
         assert set(everything) == live_terms
         assert all(everything[t] == reader.impacts(t) for t in live_terms)
         assert len(reader._leaves) == 2
+
+
+def test_whoosh_import_stand_ins_step_aside() -> None:
+    """search.index loads Whoosh without urllib.request and the cached_property package; anyone
+    importing them afterwards gets the real modules, and Whoosh's property still works."""
+    code = (
+        "import sys, search.index\n"
+        "assert 'asyncio' not in sys.modules and 'urllib.request' not in sys.modules\n"
+        "import urllib.request, cached_property\n"
+        "assert urllib.request.urlopen and cached_property.threaded_cached_property\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_deleted_documents_stay_deleted_through_the_cached_property(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    make_folder(root, 12)
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    (root / "area1" / "proc-00001.md").unlink()
+    index.refresh()
+    assert "area1/proc-00001.md" not in paths(index, "procedure")
+    assert len(paths(index, "procedure")) == 11
