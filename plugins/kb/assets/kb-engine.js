@@ -180,23 +180,35 @@
     return this.file("terms/" + pad(fnv1a32(term) % this.manifest.term_shards, 4) + ".json");
   };
 
-  // term -> Map(docid -> impact), or null when the collection does not have the term.
+  // term -> {docs, values}: its documents in ascending order and their impacts, as typed arrays
+  // (scoring adds them into dense per-document arrays); null when the collection lacks the term.
   Engine.prototype.impacts = function (term) {
     var self = this;
     this.postings = this.postings || Object.create(null);
     if (term in this.postings) return Promise.resolve(this.postings[term]);
+    var scale = Math.pow(10, this.manifest.impact_digits);
     return this.termShard(term).then(function (shard) {
       var flat = Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : null;
-      var map = null;
+      var postings = null;
       if (flat) {
-        map = new Map();
-        var doc = 0;
-        for (var i = 0; i < flat.length; i += 2) { doc += flat[i]; map.set(doc, flat[i + 1]); }
+        var count = flat.length / 2, docs = new Int32Array(count), values = new Float64Array(count), doc = 0;
+        for (var i = 0; i < count; i++) {
+          doc += flat[2 * i];
+          docs[i] = doc;
+          values[i] = flat[2 * i + 1] / scale; // exactly the double Python rounded the impact to
+        }
+        postings = { docs: docs, values: values };
       }
-      self.postings[term] = map;
-      return map;
+      self.postings[term] = postings;
+      return postings;
     });
   };
+
+  function impactOf(postings, doc) {
+    var docs = postings.docs, lo = 0, hi = docs.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (docs[mid] < doc) lo = mid + 1; else hi = mid; }
+    return lo < docs.length && docs[lo] === doc ? postings.values[lo] : -1;
+  }
 
   Engine.prototype.tagDocs = function (key) {
     return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
@@ -415,38 +427,54 @@
     });
   };
 
+  // Per-document sums in dense arrays (a Map per concept was the slowest part of a query at 10,000
+  // procedures); each document's additions happen in the order of search/query.py's, so the
+  // floating-point results are the same.
   Engine.prototype.score = function (concepts) {
     var self = this, k1 = this.manifest.k1, count = this.manifest.documents;
     var terms = [];
     concepts.forEach(function (c) { c.alternatives.forEach(function (a) { a.terms.forEach(function (t) { terms.push(t); }); }); });
     return Promise.all(terms.map(function (t) { return self.impacts(t); })).then(function () {
-      var totals = new Map();
+      var totals = new Float64Array(count), scored = new Uint8Array(count), scoredDocs = [];
+      var tf = new Float64Array(count), present = new Uint8Array(count);
       concepts.forEach(function (concept) {
-        var tf = new Map();
+        var matched = [];
+        var add = function (doc, value) {
+          if (!present[doc]) { present[doc] = 1; matched.push(doc); }
+          tf[doc] += value;
+        };
         concept.alternatives.forEach(function (alternative) {
-          var perTerm = alternative.terms.map(function (t) { return self.postings[t] || new Map(); });
-          var weight = alternative.weight;
+          var perTerm = alternative.terms.map(function (t) { return self.postings[t]; });
+          var weight = alternative.weight, first = perTerm[0], i;
+          if (perTerm.some(function (p) { return !p; })) return;
           if (perTerm.length === 1) {
-            perTerm[0].forEach(function (impact, doc) { tf.set(doc, (tf.get(doc) || 0) + weight * impact); });
+            for (i = 0; i < first.docs.length; i++) add(first.docs[i], weight * first.values[i]);
             return;
           }
-          perTerm[0].forEach(function (_, doc) {
-            var lowest = Infinity;
-            for (var i = 0; i < perTerm.length; i++) {
-              if (!perTerm[i].has(doc)) return;
-              lowest = Math.min(lowest, perTerm[i].get(doc));
+          // Every word of a multi-word alternative must be present; the rarest one counts.
+          for (i = 0; i < first.docs.length; i++) {
+            var lowest = first.values[i];
+            for (var j = 1; j < perTerm.length && lowest >= 0; j++) {
+              var other = impactOf(perTerm[j], first.docs[i]);
+              lowest = other < 0 ? -1 : Math.min(lowest, other);
             }
-            tf.set(doc, (tf.get(doc) || 0) + weight * lowest);
-          });
+            if (lowest >= 0) add(first.docs[i], weight * lowest);
+          }
         });
         var prior = self.manifest.background.prior;
-        var documents = Math.max(tf.size, (tf.size + prior * count * concept.background) / (1 + prior));
+        var documents = Math.max(matched.length, (matched.length + prior * count * concept.background) / (1 + prior));
         var idf = Math.log(1 + (count - documents + 0.5) / (documents + 0.5));
-        tf.forEach(function (value, doc) {
-          totals.set(doc, (totals.get(doc) || 0) + idf * value * (k1 + 1) / (k1 + value));
+        matched.forEach(function (doc) {
+          var value = tf[doc];
+          if (!scored[doc]) { scored[doc] = 1; scoredDocs.push(doc); }
+          totals[doc] += idf * value * (k1 + 1) / (k1 + value);
+          tf[doc] = 0;
+          present[doc] = 0;
         });
       });
-      return totals;
+      var result = new Map();
+      scoredDocs.forEach(function (doc) { result.set(doc, totals[doc]); });
+      return result;
     });
   };
 
@@ -454,7 +482,7 @@
     var self = this, found = new Set();
     concepts.forEach(function (c) {
       c.alternatives.forEach(function (a) {
-        if (a.terms.every(function (t) { return self.postings[t] && self.postings[t].has(doc); })) {
+        if (a.terms.every(function (t) { return self.postings[t] && impactOf(self.postings[t], doc) >= 0; })) {
           a.terms.forEach(function (t) { found.add(t); });
         }
       });
