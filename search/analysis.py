@@ -76,6 +76,29 @@ def words(text: str) -> list[str]:
     return tokens
 
 
+_CASED_TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*")
+
+
+def name_like(text: str) -> list[bool]:
+    """For each of `words(text)`: whether it is written like a name (a capital letter after the
+    first word, in a query mostly in lower case: `Visa`, `UPS`), so that it is not read as the
+    common word it also spells. All False when the query gives no such signal."""
+    found = words(text)
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_APOSTROPHES)
+    tokens = []
+    for token in _CASED_TOKEN.findall(_THOUSANDS.sub("", plain)):
+        if token.lower().endswith("'s"):
+            token = token[:-2]
+        token = token.replace("'", "")
+        if len(token) > 1 or token.isdigit():
+            tokens.append(token)
+    capital = [t[0].isupper() for t in tokens]
+    if len(tokens) != len(found) or sum(capital) * 2 > len(tokens):
+        return [False] * len(found)
+    return [position > 0 and is_capital for position, is_capital in enumerate(capital)]
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     if len(word) < 3 or not word.isalpha():

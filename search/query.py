@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Thesaurus, base_form, edit_limit, is_stopword, related_words, stem, tag_key, words
+from .analysis import Thesaurus, base_form, edit_limit, is_stopword, name_like, related_words, stem, tag_key, words
 from .index import IndexReader, SearchIndex
 
 # BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
@@ -113,7 +113,7 @@ class QueryEngine:
             parsed.tag_key = key
         if key and ":" not in key and reader.documents_with("category", key):
             parsed.category_key = key
-        parsed.concepts = self._concepts(reader, words(text)[:MAX_QUERY_WORDS], parsed)
+        parsed.concepts = self._concepts(reader, words(text)[:MAX_QUERY_WORDS], name_like(text)[:MAX_QUERY_WORDS], parsed)
         return parsed
 
     def _repairs(self, word: str, last: bool) -> list[Alternative]:
@@ -140,7 +140,7 @@ class QueryEngine:
                 repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
         return repairs
 
-    def _concepts(self, reader: IndexReader, query_words: list[str], parsed: ParsedQuery) -> list[Concept]:
+    def _concepts(self, reader: IndexReader, query_words: list[str], names: list[bool], parsed: ParsedQuery) -> list[Concept]:
         stems = [stem(w) for w in query_words]
         bases = [base_form(w) for w in query_words]
         repairs: dict[int, list[Alternative]] = {}
@@ -172,8 +172,15 @@ class QueryEngine:
             if len(span) == 1:
                 alternatives.extend(r for r in repairs.get(position, []) if r.terms != own_terms)
                 word = query_words[position]
-                # Words the thesaurus knows keep its curated expansions only.
-                if not length and own_terms and word not in parsed.corrections and not reader.has_term(own_terms[0]):
+                # Words the thesaurus knows keep its curated expansions only, and a name (`Visa`)
+                # is not the common word it spells (`visa` -> `approve`).
+                if (
+                    not length
+                    and own_terms
+                    and word not in parsed.corrections
+                    and not names[position]
+                    and not reader.has_term(own_terms[0])
+                ):
                     known = {a.terms for a in alternatives}
                     for term, text in related_candidates(word, reader.has_term):
                         if (term,) not in known:

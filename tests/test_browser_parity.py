@@ -100,3 +100,25 @@ def test_shard_hash_is_the_same_in_both_languages() -> None:
     )
     got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-engine.js")], json.dumps(words))[0]
     assert got == [fnv1a32(w) for w in words]
+
+
+def test_name_like_words_are_the_same_in_both_languages() -> None:
+    from search.analysis import name_like
+
+    queries = [
+        "there's something on my Visa statement I can't place",
+        "she paid with Amex, then PayPal's refund came",
+        "Late Delivery Refund",
+        "UPS says DELIVERED but nothing here",
+        "Müller's café order from Zürich",
+        "1,000 units for O'Brien",
+        "straße Straße ß",
+        "",
+        "  Complaint: Late Shipment ",
+    ]
+    script = (
+        "const {nameLike} = require(process.argv[1]); const queries = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(queries.map(nameLike)) + '\\n');"
+    )
+    got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-engine.js")], json.dumps(queries))[0]
+    assert got == [name_like(q) for q in queries]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from search.analysis import Thesaurus, base_form, load_thesaurus, parse_synonym_lines, terms, words
+from search.analysis import Thesaurus, base_form, load_thesaurus, name_like, parse_synonym_lines, terms, words
 from search.index import SearchIndex
 from search.query import QueryEngine
 
@@ -235,3 +235,30 @@ def test_synonym_file_errors_name_the_line(tmp_path: Path) -> None:
 
     with pytest.raises(SynonymFileError, match=r"syn.txt:2: error"):
         parse_synonym_lines(["a, b", "lonely"], tmp_path / "syn.txt", Thesaurus())
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("there's something on my Visa statement", [False, False, False, False, True, False]),
+        ("UPS lost it again", [False, False, False, False]),  # the first word: no signal
+        ("she used her Amex and her PayPal", [False, False, False, True, False, False, True]),
+        ("Late Delivery Refund", [False, False, False]),  # Title Case: no signal
+        ("LOST PACKAGE", [False, False]),
+        ("café Müller's order", [False, True, False]),
+    ],
+)
+def test_name_like_words(query: str, expected: list[bool]) -> None:
+    assert name_like(query) == expected
+    assert len(expected) == len(words(query))
+
+
+def test_a_name_is_not_expanded_as_the_common_word_it_spells(engine: QueryEngine) -> None:
+    # WordNet's verb 'visa' is 'approve', which the refund procedure uses ('approval').
+    with engine.index.open() as reader:
+        common = engine.parse(reader, "they want a visa for the refund")
+        name = engine.parse(reader, "there is a charge on my Visa statement")
+    visa = next(c for c in common.concepts if c.text == "visa")
+    named = next(c for c in name.concepts if c.text == "visa")
+    assert ("related", "approve") in [(a.kind, a.text) for a in visa.alternatives]
+    assert [a.kind for a in named.alternatives] == ["word"]

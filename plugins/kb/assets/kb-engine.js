@@ -34,6 +34,25 @@
     return out;
   }
 
+  // As search/analysis.py's name_like: a word written like a name (a capital letter after the
+  // first word, in a query mostly in lower case) is not read as the common word it also spells.
+  var CASED_TOKEN = /[A-Za-z0-9]+(?:'[A-Za-z]+)*/g;
+  function nameLike(text) {
+    var found = words(text), tokens = [], match;
+    var plain = text.normalize("NFKD").replace(COMBINING, "").replace(/[\u2019\u2018`]/g, "'").replace(THOUSANDS, "$1");
+    CASED_TOKEN.lastIndex = 0;
+    while ((match = CASED_TOKEN.exec(plain)) !== null) {
+      var token = match[0];
+      if (token.toLowerCase().slice(-2) === "'s") token = token.slice(0, -2);
+      token = token.replace(/'/g, "");
+      if (token.length > 1 || /^[0-9]+$/.test(token)) tokens.push(token);
+    }
+    var capital = tokens.map(function (t) { return /^[A-Z]/.test(t); });
+    var capitals = capital.filter(Boolean).length;
+    if (tokens.length !== found.length || capitals * 2 > tokens.length) return found.map(function () { return false; });
+    return capital.map(function (isCapital, position) { return position > 0 && isCapital; });
+  }
+
   var stemCache = Object.create(null);
   function stemWord(word) {
     if (word.length < 3 || !/^[a-z]+$/.test(word)) return word;
@@ -385,9 +404,10 @@
           (repairs[position] || []).forEach(function (r) {
             if (r.terms.join(" ") !== ownTerms.join(" ")) alternatives.push(r);
           });
-          // Words the thesaurus knows keep its curated expansions only; corrected words, their correction.
+          // Words the thesaurus knows keep its curated expansions only; corrected words, their
+          // correction; names (`Visa`) are not the common word they spell.
           var word = queryWords[position];
-          if (!length && ownTerms.length && !Object.prototype.hasOwnProperty.call(parsed.corrections, word)) {
+          if (!length && ownTerms.length && !Object.prototype.hasOwnProperty.call(parsed.corrections, word) && !parsed.names[position]) {
             var have = alternatives.map(function (a) { return a.terms.join(" "); });
             (related[position] || []).forEach(function (term) {
               if (have.indexOf(term) < 0) alternatives.push({ terms: [term], weight: m.weights.related, kind: "related", text: term });
@@ -420,6 +440,7 @@
       }
     }
     var queryWords = words(text).slice(0, this.manifest.limits.query_words);
+    parsed.names = nameLike(text).slice(0, this.manifest.limits.query_words);
     // The tag lookups and the words' postings do not depend on each other: fetch them together.
     return Promise.all([Promise.all(lookups), this.concepts(queryWords, parsed)]).then(function (done) {
       parsed.concepts = done[1];
@@ -561,7 +582,7 @@
     });
   };
 
-  var api = { Engine: Engine, words: words, fold: fold, baseForm: baseForm, tagKey: tagKey, osa: osa, fnv1a32: fnv1a32 };
+  var api = { Engine: Engine, words: words, nameLike: nameLike, fold: fold, baseForm: baseForm, tagKey: tagKey, osa: osa, fnv1a32: fnv1a32 };
   root.KbEngine = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
 })(typeof window !== "undefined" ? window : globalThis);
