@@ -253,7 +253,9 @@ def _snippet(path: Path, stems: set[str], width: int = 150) -> str:
     if not stems:
         return ""
     main_text, alternates = read_body(path)
-    text = " ".join([main_text, *(f"{a.title}: {a.text}" for a in alternates)]).replace("\n", " ")
+    lines = "\n".join([main_text, *(f"{a.title}: {a.text}" for a in alternates)]).split("\n")
+    # Each line of plain text is a heading, a list item or a paragraph: end each like a sentence.
+    text = " ".join(line if line[-1:] in ".:?!;," else f"{line}." for line in lines if line)
     hits = [m.start() for m in _WORD.finditer(text) if _is_match(m.group(), stems)]
     if not hits:
         return ""

@@ -423,7 +423,9 @@ def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, l
 _MARKDOWN_NOISE = [
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links
-    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.MULTILINE), ""),  # headings, quotes, lists
+    # A heading reads as a label in running text: "Steps: Verify the caller ...".
+    (re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE), lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".:?!" else ":")),
+    (re.compile(r"^\s{0,3}(>|[-*+]|\d+[.)])\s+", re.MULTILINE), ""),  # quotes, lists
     (re.compile(r"^\s*(```|~~~).*$", re.MULTILINE), ""),  # fences
     (re.compile(r"(\*\*|__|`)"), ""),  # emphasis, code spans
     (re.compile(r"^\s*\|?[-:| ]+\|?\s*$", re.MULTILINE), ""),  # table rules

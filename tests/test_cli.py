@@ -220,6 +220,14 @@ def test_search_notices_edited_and_deleted_files(write_procedure) -> None:
     assert paths("procedure") == ["a.md"]
 
 
+def test_snippet_reads_headings_and_list_items_as_sentences(write_procedure) -> None:
+    body = "Use this for a caller.\n\n## Steps\n\n1. Verify the caller\n2. Open the order\n"
+    write_procedure("a.md", "Alpha procedure", ["Shipping"], body=body)
+    result = run_kb("--procedures", str(write_procedure.root), "search", "verify", env={"NO_COLOR": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "Use this for a caller. Steps: [Verify] the caller. Open the order." in result.stdout
+
+
 # ---- where the procedures are ----------------------------------------------------------------
 def _folder(base: Path, name: str, title: str) -> None:
     (base / name).mkdir(parents=True)
