@@ -13,9 +13,9 @@ small files fetched on demand, so the first result needs only a few kilobytes:
 - `tags/NN.json`: `tag:KEY` and `category:KEY` -> docids, sharded the same way.
 - `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
-- `english/X.json`: everyday English words by first letter (loaded lazily).
-- `related/X.json`: for English words the collection lacks, by first letter, the collection
-  words WordNet relates to them, already chosen as `kb search` would, as terms (loaded lazily).
+- `lexicon/X.json`, by first letter (loaded lazily): `english`, the everyday English words
+  (sorted), and `related`, for English words the collection lacks, the collection words WordNet
+  relates to them, already chosen as `kb search` would, as terms.
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
@@ -48,7 +48,7 @@ from .query import (
     choose_related,
 )
 
-FORMAT = 2
+FORMAT = 3
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -188,16 +188,16 @@ def write_search_data(
                 found = choose_related(word, candidates, has_term)
                 if found:
                     related[word[0]][word] = [term for term, _ in found]
-        for letter, entries in related.items():
-            writer.write(f"related/{letter}.json", entries)
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
     english: dict[str, list[str]] = defaultdict(list)
     for word in sorted(index.english_words()):
         english[word[0]].append(word)
-    for letter, words in english.items():
-        writer.write(f"english/{letter}.json", words)
+    # A word the collection lacks needs both, so they share a file: one request, not two.
+    letters = sorted(set(english) | set(related))
+    for letter in letters:
+        writer.write(f"lexicon/{letter}.json", {"english": english.get(letter, []), "related": related.get(letter, {})})
     writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir)))
 
     manifest = {
@@ -217,8 +217,7 @@ def write_search_data(
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
-        "english": sorted(english),
-        "related": sorted(related),
+        "lexicon": letters,
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)

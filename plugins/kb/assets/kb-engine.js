@@ -251,11 +251,16 @@
     return this.vocab;
   };
 
-  Engine.prototype.isEnglish = function (word) {
+  // The everyday English words and the WordNet-related terms of one first letter (search/export.py).
+  Engine.prototype.lexicon = function (word) {
     var letter = word[0];
-    if (this.manifest.english.indexOf(letter) < 0) return Promise.resolve(false);
-    return this.file("english/" + letter + ".json").then(function (list) {
-      var lo = 0, hi = list.length;
+    if ((this.manifest.lexicon || []).indexOf(letter) < 0) return Promise.resolve({ english: [], related: {} });
+    return this.file("lexicon/" + letter + ".json");
+  };
+
+  Engine.prototype.isEnglish = function (word) {
+    return this.lexicon(word).then(function (lexicon) {
+      var list = lexicon.english, lo = 0, hi = list.length;
       while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid] < word) lo = mid + 1; else hi = mid; }
       return list[lo] === word;
     });
@@ -264,10 +269,8 @@
   // Collection words WordNet relates to an English word the collection lacks, precomputed by
   // search/export.py exactly as search/query.py's related_candidates chooses them (terms).
   Engine.prototype.relatedTerms = function (word) {
-    var letters = this.manifest.related || [];
-    if (letters.indexOf(word[0]) < 0) return Promise.resolve([]);
-    return this.file("related/" + word[0] + ".json").then(function (entries) {
-      return Object.prototype.hasOwnProperty.call(entries, word) ? entries[word] : [];
+    return this.lexicon(word).then(function (lexicon) {
+      return Object.prototype.hasOwnProperty.call(lexicon.related, word) ? lexicon.related[word] : [];
     });
   };
 
@@ -338,8 +341,8 @@
   };
 
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
-  // its synonyms' postings and, once the vocabulary is loaded, the English and WordNet shards of
-  // words the collection lacks. Results do not depend on it; it saves a round trip or two.
+  // its synonyms' postings and, once the vocabulary is loaded, the lexicon shards of words the
+  // collection lacks. Results do not depend on it; it saves a round trip or two.
   Engine.prototype.prefetchFor = function (queryWords, bases) {
     var self = this, ignore = function () { /* fetched again when needed */ };
     for (var position = 0; position < bases.length; position++) {
@@ -348,8 +351,7 @@
     if (!this.vocabLoaded) return;
     queryWords.forEach(function (word) {
       if (self.stopwords.has(word) || self.vocabLoaded.df.has(word)) return;
-      if (word.length >= 3) self.isEnglish(word).catch(ignore);
-      self.relatedTerms(word).catch(ignore);
+      self.lexicon(word).catch(ignore);
     });
   };
 
