@@ -46,9 +46,12 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form: `Muñoz` and `MUNOZ` both become `munoz`."""
     if text.isascii():
         return text.lower().replace("`", "'")
+    return _strip_accents(text).casefold().translate(_APOSTROPHES)
+
+
+def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold().translate(_APOSTROPHES)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _squash(text: str) -> str:
@@ -66,9 +69,14 @@ def tag_key(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words in order, stop words included (phrases need them)."""
+    return _word_tokens(_TOKEN, fold(text))
+
+
+def _word_tokens(pattern: re.Pattern[str], text: str) -> list[str]:
+    """The words `pattern` finds, without possessive `'s` or apostrophes; single letters dropped."""
     tokens = []
-    for token in _TOKEN.findall(_THOUSANDS.sub("", fold(text))):
-        if token.endswith("'s"):
+    for token in pattern.findall(_THOUSANDS.sub("", text)):
+        if token[-2:].lower() == "'s":
             token = token[:-2]
         token = token.replace("'", "")
         if len(token) > 1 or token.isdigit():
@@ -84,15 +92,7 @@ def name_like(text: str) -> list[bool]:
     first word, in a query mostly in lower case: `Visa`, `UPS`), so that it is not read as the
     common word it also spells. All False when the query gives no such signal."""
     found = words(text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_APOSTROPHES)
-    tokens = []
-    for token in _CASED_TOKEN.findall(_THOUSANDS.sub("", plain)):
-        if token.lower().endswith("'s"):
-            token = token[:-2]
-        token = token.replace("'", "")
-        if len(token) > 1 or token.isdigit():
-            tokens.append(token)
+    tokens = _word_tokens(_CASED_TOKEN, _strip_accents(text).translate(_APOSTROPHES))
     capital = [t[0].isupper() for t in tokens]
     if len(tokens) != len(found) or sum(capital) * 2 > len(tokens):
         return [False] * len(found)

@@ -161,8 +161,7 @@ def write_search_data(
                 flat += [position - previous, round(impact * IMPACT_SCALE)]
                 previous = position
             postings_of[term] = flat
-        terms = list(postings_of)
-        shard_count = term_shard_count(len(terms))
+        shard_count = term_shard_count(len(postings_of))
         shards: dict[int, dict[str, Any]] = defaultdict(dict)
         rates = index.english_rates()
         for term, flat in postings_of.items():
@@ -182,7 +181,7 @@ def write_search_data(
             writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
         documents = len(stored)
         related: dict[str, dict[str, list[str]]] = defaultdict(dict)
-        has_term = set(terms).__contains__
+        has_term = postings_of.__contains__
         for word, candidates in related_words().table().items():
             if not has_term(stem(word)):
                 found = choose_related(word, candidates, has_term)
@@ -226,7 +225,7 @@ def write_search_data(
     manifest["version"] = digest.hexdigest()
     writer.write("manifest.json", manifest)
     writer.remove_stale()
-    writer.report.documents, writer.report.terms = documents, len(terms)
+    writer.report.documents, writer.report.terms = documents, len(postings_of)
     return writer.report
 
 

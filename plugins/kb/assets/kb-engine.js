@@ -21,13 +21,17 @@
   function squash(text) { return text.split(/\s+/).filter(Boolean).join(" "); }
 
   function words(text) {
-    var out = [];
-    var folded = fold(text).replace(THOUSANDS, "$1");
-    var match;
-    TOKEN.lastIndex = 0;
-    while ((match = TOKEN.exec(folded)) !== null) {
+    return wordTokens(TOKEN, fold(text));
+  }
+
+  // The words `pattern` finds, without possessive 's or apostrophes; single letters dropped.
+  function wordTokens(pattern, text) {
+    var out = [], match;
+    var cleaned = text.replace(THOUSANDS, "$1");
+    pattern.lastIndex = 0;
+    while ((match = pattern.exec(cleaned)) !== null) {
       var token = match[0];
-      if (token.slice(-2) === "'s") token = token.slice(0, -2);
+      if (token.slice(-2).toLowerCase() === "'s") token = token.slice(0, -2);
       token = token.replace(/'/g, "");
       if (token.length > 1 || /^[0-9]+$/.test(token)) out.push(token);
     }
@@ -38,15 +42,8 @@
   // first word, in a query mostly in lower case) is not read as the common word it also spells.
   var CASED_TOKEN = /[A-Za-z0-9]+(?:'[A-Za-z]+)*/g;
   function nameLike(text) {
-    var found = words(text), tokens = [], match;
-    var plain = text.normalize("NFKD").replace(COMBINING, "").replace(/[\u2019\u2018`]/g, "'").replace(THOUSANDS, "$1");
-    CASED_TOKEN.lastIndex = 0;
-    while ((match = CASED_TOKEN.exec(plain)) !== null) {
-      var token = match[0];
-      if (token.toLowerCase().slice(-2) === "'s") token = token.slice(0, -2);
-      token = token.replace(/'/g, "");
-      if (token.length > 1 || /^[0-9]+$/.test(token)) tokens.push(token);
-    }
+    var found = words(text);
+    var tokens = wordTokens(CASED_TOKEN, text.normalize("NFKD").replace(COMBINING, "").replace(/[\u2019\u2018`]/g, "'"));
     var capital = tokens.map(function (t) { return /^[A-Z]/.test(t); });
     var capitals = capital.filter(Boolean).length;
     if (tokens.length !== found.length || capitals * 2 > tokens.length) return found.map(function () { return false; });
