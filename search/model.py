@@ -116,7 +116,8 @@ class Procedure:
     body: str = ""
     main_text: str = ""  # the body as plain text, without the alternate methods
     alternates: list[AlternateMethod] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Every front matter field as written (dates as text): the page's metadata on the site.
+    front_matter: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     field_lines: dict[str, int] = field(default_factory=dict)
 
@@ -457,7 +458,6 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     keywords = _check_keywords(values, nodes, check)
     reviewed = _check_reviewed(values, nodes, check)
     main_text, alternates = _parse_body(body, body_line, check)
-    known = {"title", "tags", "keywords", "summary", "owner", "reviewed"}
     field_lines = {key: _line(nodes, key) for key in nodes} | {f"tag:{key}": line for key, line in tag_lines.items()}
     procedure = Procedure(
         path=path,
@@ -470,7 +470,7 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
         body=body,
         main_text=main_text,
         alternates=alternates,
-        extra={k: v for k, v in values.items() if k not in known},
+        front_matter=values,
         content_hash=content_hash(data),
         field_lines=field_lines,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import os
 import re
 import socket
@@ -13,9 +14,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from mkdocs.exceptions import PluginError
 
-from plugins.kb.pages import wrap_alternates
+from plugins.kb.pages import root_prefix, wrap_alternates
 from plugins.kb.plugin import replace_search_block
+from plugins.kb.shell import PageShell
 
 from .conftest import ROOT, SAMPLE_PROCEDURES, procedure_text
 
@@ -31,11 +34,11 @@ def mkdocs(*args: str, cwd: Path, index_dir: Path, timeout: float = 120) -> subp
     )
 
 
-def write_site(root: Path, procedures: dict[str, str], plugin: str = "  - kb\n", docs: str = "docs") -> Path:
+def write_site(root: Path, procedures: dict[str, str], plugin: str = "  - kb\n", docs: str = "docs", extra: str = "") -> Path:
     """A site of its own: mkdocs.yml with docs_dir pointing at a folder of procedures."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "mkdocs.yml").write_text(
-        f"site_name: Fresh KB\ndocs_dir: {docs}\ntheme:\n  name: material\nplugins:\n{plugin}", encoding="utf-8"
+        f"site_name: Fresh KB\ndocs_dir: {docs}\ntheme:\n  name: material\nplugins:\n{plugin}{extra}", encoding="utf-8"
     )
     for rel, text in procedures.items():
         path = root / docs / rel
@@ -102,7 +105,8 @@ def test_tags_index_groups_category_subject_procedures_with_counts(sample_site: 
     section = page[page.index(">Complaint<") :]
     section = section[: section.index("<h2")]
     assert "procedures ·" in section and 'class="kb-count"' in section
-    assert 'href="complaint-late-delivery/"' in section and "Late Delivery" in section
+    # Links go through the site root, the same text from any page at this depth.
+    assert 'href="../tags/complaint-late-delivery/"' in section and "Late Delivery" in section
     assert 'href="../complaints/late-delivery/"' in section  # the procedure under its subject
 
 
@@ -129,7 +133,7 @@ def test_home_and_short_navigation(sample_site: Path) -> None:
 def test_areas_page_lists_every_area(sample_site: Path) -> None:
     page = article(read(sample_site, "areas/index.html"))
     folders = sorted(p.name for p in SAMPLE_PROCEDURES.iterdir() if p.is_dir())
-    assert sorted(re.findall(r'class="kb-tile" href="([^/"]+)/"', page)) == folders
+    assert sorted(re.findall(r'class="kb-tile" href="\.\./areas/([^/"]+)/"', page)) == folders  # through the site root
     assert "6 procedures" in page
 
 
@@ -180,13 +184,16 @@ FRESH = {
     ),
     "shipping/lost.md": procedure_text("Lost parcel", ["Complaint: Late Shipment", "Shipping"], summary="Gone.", reviewed=RECENT),
     "shipping/eu/customs.md": procedure_text("Customs hold", ["Shipping"], summary="Held at customs."),
-    "top.md": procedure_text("Top level procedure", ["Misc: Other Thing"], summary="At the top.", reviewed=RECENT),
+    "top.md": procedure_text("Top level procedure", ["Misc: Other Thing"], summary="At the top.", reviewed=RECENT, hide=["toc"]),
 }
+
+
+FRESH_URL = "https://kb.example.com/"
 
 
 @pytest.fixture(scope="module")
 def fresh_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_site(tmp_path_factory.mktemp("fresh") / "kb", FRESH, docs="../procedures-elsewhere")
+    root = write_site(tmp_path_factory.mktemp("fresh") / "kb", FRESH, docs="../procedures-elsewhere", extra=f"site_url: {FRESH_URL}\n")
     done = mkdocs("build", "--strict", cwd=root, index_dir=root.parent / "index")
     assert done.returncode == 0, done.stderr
     assert not (root.parent / "procedures-elsewhere" / "tags").exists()
@@ -201,7 +208,30 @@ def test_fresh_site_builds_with_no_other_setup(fresh_site: Path) -> None:
     assert "General" in general and 'href="../../top/"' in general
     area = article(read(fresh_site, "areas/shipping/index.html"))
     assert 'href="../../shipping/late/"' in area and 'href="../../shipping/lost/"' in area
-    assert "../../shipping/eu/customs/" not in area and 'href="eu/"' in area  # the sub-area, linked
+    assert "../../shipping/eu/customs/" not in area and 'href="../../areas/shipping/eu/"' in area  # the sub-area, linked
+
+
+def test_tag_pages_are_the_theme_s_page_with_their_own_title_url_and_sitemap_entry(fresh_site: Path) -> None:
+    # Filled into one page Material rendered (plugins/kb/shell.py), which is not left in the site.
+    page = read(fresh_site, "tags/complaint-late-shipment/index.html")
+    assert "<title>Complaint: Late Shipment - Fresh KB</title>" in page
+    assert f'<link rel="canonical" href="{FRESH_URL}tags/complaint-late-shipment/">' in page
+    assert '<h1 class="kb-tag-title">Complaint: Late Shipment</h1>' in article(page) and article(page).count("<h1") == 1
+    assert not [path for path in fresh_site.rglob("*") if "kbshell" in path.name]
+    sitemap = read(fresh_site, "sitemap.xml")
+    assert "kbshell" not in sitemap
+    for slug in ("complaint-late-shipment", "shipping", "misc-other-thing"):
+        assert sitemap.count(f"<loc>{FRESH_URL}tags/{slug}/</loc>") == 1
+    assert gzip.decompress((fresh_site / "sitemap.xml.gz").read_bytes()).decode("utf-8") == sitemap
+
+
+def test_procedure_front_matter_is_the_page_metadata(fresh_site: Path) -> None:
+    # `hide: [toc]` reaches Material, although the plugin hands MkDocs the already parsed file.
+    top = read(fresh_site, "top/index.html")
+    assert re.search(r'class="md-sidebar md-sidebar--secondary"[^>]*hidden', top)
+    late = read(fresh_site, "shipping/late/index.html")
+    assert not re.search(r'class="md-sidebar md-sidebar--secondary"[^>]*hidden', late)
+    assert "<title>Top level procedure - Fresh KB</title>" in top
 
 
 def test_fresh_site_review_marks_and_alternates(fresh_site: Path) -> None:
@@ -214,7 +244,7 @@ def test_fresh_site_review_marks_and_alternates(fresh_site: Path) -> None:
     assert "### not a method" in late
     related = late[late.index('id="related-procedures"') :]
     # Most shared tags first: lost.md shares two tags, customs.md one.
-    assert related.index("../lost/") < related.index("../eu/customs/")
+    assert related.index("../../shipping/lost/") < related.index("../../shipping/eu/customs/")
     assert "Top level procedure" not in related
 
 
@@ -339,3 +369,35 @@ def test_wrap_alternates_follows_the_engine() -> None:
     assert out.index("HOLD1") < out.index("### One") < out.index("HOLD2") < out.index("HOLD3") < out.index("### Two")
     assert out.index("HOLD4") < out.index("## Notes")
     assert "### fenced" in out and "### Three" in out and len(held) == 4
+
+
+def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:
+    assert [root_prefix(url) for url in ("./", "", "index.html", "tags/", "tags/x/", "a/b.html", "a/b/c/")] == [
+        "",
+        "",
+        "",
+        "../",
+        "../../",
+        "../",
+        "../../../",
+    ]
+
+
+def test_page_shell_fills_title_content_and_url_escaping_the_title() -> None:
+    shell = PageShell("tags")
+    url = f"tags/{shell.slug}/"
+    shell.capture(
+        f'<title>{shell.title} - KB</title><link rel="canonical" href="https://x/{url}">'
+        f"<span>{shell.title}</span><article>{shell.content}</article>"
+    )
+    page = shell.fill('Billing: Refund <fast> & "now"', "<h1>Refunds</h1><p>list</p>", "billing-refund")
+    assert page == (
+        '<title>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot; - KB</title><link rel="canonical" href="https://x/tags/billing-refund/">'
+        "<span>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot;</span><article><h1>Refunds</h1><p>list</p></article>"
+    )
+
+
+def test_page_shell_refuses_a_theme_that_drops_the_content() -> None:
+    shell = PageShell("tags")
+    with pytest.raises(PluginError, match="dropped the content"):
+        shell.capture("<html><title>x</title></html>")

@@ -15,6 +15,7 @@ cost more than the rest of the build, and the procedure's own Markdown needs no 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import json
 import re
@@ -22,8 +23,6 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-
-from mkdocs.utils import get_relative_url
 
 from search.model import ALTERNATES_HEADING, FENCE, Procedure, Tag, slugify
 from search.review import ReviewItem, by_owner, due_for_review, review_interval
@@ -44,12 +43,14 @@ Hold = Callable[[str], str]
 
 
 class Fragments:
-    """HTML kept out of Markdown: a placeholder paragraph goes in, the HTML replaces it after rendering."""
+    """HTML kept out of Markdown: a placeholder paragraph goes in, the HTML replaces it after
+    rendering. HTML that goes under the page's title or at its end needs no placeholder (`frame`)."""
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(5)
         self._count = 0
         self._by_page: dict[str, dict[str, str]] = defaultdict(dict)
+        self._frames: dict[str, tuple[str, str]] = {}
 
     def holder(self, page: str) -> Hold:
         def hold(fragment: str) -> str:
@@ -60,11 +61,22 @@ class Fragments:
 
         return hold
 
+    def frame(self, page: str, under_title: str, end: str) -> None:
+        """HTML for under the page's leading <h1> (first, when the page does not start with one) and for its end."""
+        self._frames[page] = (under_title, end)
+
     def restore(self, page: str, output: str) -> str:
         for token, fragment in self._by_page.pop(page, {}).items():
             wrapped = f"<p>{token}</p>"
             output = output.replace(wrapped, fragment) if wrapped in output else output.replace(token, "")
-        return output
+        under_title, end = self._frames.pop(page, ("", ""))
+        if under_title:
+            if output.lstrip().startswith("<h1"):
+                title, closing, rest = output.partition("</h1>")
+                output = f"{title}{closing}\n{under_title}{rest}"
+            else:
+                output = under_title + output
+        return f"{output}\n{end}" if end else output
 
 
 def esc(text: object) -> str:
@@ -203,10 +215,17 @@ class Catalog:
         self._paths = {entry.slug: [p.path for p in entry.procedures] for entry in self.tags.values()}
         self._sets: dict[str, frozenset[str]] = {}
         self._near: dict[tuple[str, str], list[str]] = {}
+        self._escaped_urls: dict[str, str] = {}
+        self._cards: dict[tuple[str, str, bool], str] = {}
 
     # ---- helpers ---------------------------------------------------------------------------------
     def link(self, target_src: str, page_url: str) -> str:
-        return esc(get_relative_url(self._url_of(target_src), page_url))
+        """The relative link to a page through the site root (`../../tags/x/`): the same text on
+        every page at the same depth, so listings repeated across pages are built once."""
+        url = self._escaped_urls.get(target_src)
+        if url is None:
+            url = self._escaped_urls[target_src] = esc(self._url_of(target_src))
+        return root_prefix(page_url) + url
 
     def review_state(self, procedure: Procedure) -> str:
         """'never', 'overdue', or 'ok'."""
@@ -237,8 +256,12 @@ class Catalog:
 
     def cards(self, procedures: Iterable[Procedure], page_url: str, show_area: bool = True) -> str:
         """A list of procedures with their summaries, areas and tags."""
-        items = []
-        for procedure in procedures:
+        return f'<ul class="kb-cards">\n{chr(10).join(self.card(p, page_url, show_area) for p in procedures)}\n</ul>\n'
+
+    def card(self, procedure: Procedure, page_url: str, show_area: bool) -> str:
+        """One procedure's entry in a listing; a procedure is listed on each of its tags' pages."""
+        key = (procedure.path, root_prefix(page_url), show_area)
+        if key not in self._cards:
             parts = [f'<a class="kb-card__title" href="{self.link(procedure.path, page_url)}">{esc(procedure.title)}</a>']
             if procedure.summary:
                 parts.append(f'<p class="kb-card__summary">{esc(procedure.summary)}</p>')
@@ -253,8 +276,8 @@ class Catalog:
             if badge:
                 meta.append(badge)
             parts.append(f'<div class="kb-card__meta">{"".join(meta)}</div>')
-            items.append(f'<li class="kb-card">{"".join(parts)}</li>')
-        return f'<ul class="kb-cards">\n{chr(10).join(items)}\n</ul>\n'
+            self._cards[key] = f'<li class="kb-card">{"".join(parts)}</li>'
+        return self._cards[key]
 
     # ---- generated pages -------------------------------------------------------------------------
     def home_page(self, page_url: str, hold: Hold) -> str:
@@ -405,7 +428,8 @@ class Catalog:
             out.append(hold(f'<ul class="kb-review">{"".join(rows)}</ul>'))
         return "\n".join(out)
 
-    def tag_page(self, entry: TagEntry, page_url: str, hold: Hold) -> str:
+    def tag_page(self, entry: TagEntry, page_url: str) -> str:
+        """The HTML content of a tag's page (filled into the theme's rendering by shell.py)."""
         category = self.categories[entry.tag.category_key]
         parts = [
             f'<h1 class="kb-tag-title">{esc(entry.tag.label)}</h1>',
@@ -419,7 +443,7 @@ class Catalog:
                 f'<div class="kb-related-tags"><span class="kb-related-tags__label">Also in {esc(category.label)}</span>{chips}</div>'
             )
         parts.append(self.cards(entry.procedures, page_url))
-        return front_matter(entry.tag.label) + hold("\n".join(parts))
+        return "\n".join(parts)
 
     def area_page(self, area: AreaEntry, page_url: str, hold: Hold) -> str:
         where = f"<code>{esc(area.area)}/</code>" if area.area else "the top folder"
@@ -518,19 +542,26 @@ class Catalog:
             )
         return f'<ul class="kb-related">\n{chr(10).join(items)}\n</ul>'
 
-    def decorate(self, procedure: Procedure, markdown: str, page_url: str, hold: Hold) -> str:
-        """The procedure page's Markdown with the meta line under the title, labelled alternate
-        methods and related procedures; the procedure's own text is kept as it is."""
-        lines = wrap_alternates(markdown.split("\n"), hold)
-        meta = hold(self.meta_block(procedure, page_url))
-        first = next((i for i, line in enumerate(lines) if line.strip()), None)
-        if first is not None and re.match(r"^#\s+\S", lines[first]):
-            lines.insert(first + 1, meta)
-        else:
-            lines.insert(0, meta)
-        text = "\n".join(lines).rstrip("\n") + "\n"
+    def decorate(self, procedure: Procedure, markdown: str, page_url: str, hold: Hold) -> tuple[str, str, str]:
+        """The procedure page's Markdown with labelled alternate methods (the procedure's own text
+        is kept as it is), and the HTML of its meta line (under the title) and of its related
+        procedures (at the end, under a heading the Markdown ends with, so it is in the page's
+        table of contents); see `Fragments.frame`."""
+        text = "\n".join(wrap_alternates(markdown.split("\n"), hold)).rstrip("\n") + "\n"
         related = self.related_block(procedure, page_url)
-        return f"{text}\n## Related procedures\n{hold(related)}" if related else text
+        if related:
+            text += "\n## Related procedures\n"
+        return text, self.meta_block(procedure, page_url), related
+
+
+@functools.lru_cache(maxsize=4096)
+def root_prefix(page_url: str) -> str:
+    """From a page to the site root: `../` per folder of its URL (`a/b/` and `a/b/c.html` → `../../`;
+    MkDocs' URL of the home page is `./`)."""
+    folder, _, name = page_url.rpartition("/")
+    if "." not in name:
+        folder = page_url
+    return "../" * sum(1 for part in folder.split("/") if part not in ("", "."))
 
 
 def category_anchor(label: str) -> str:

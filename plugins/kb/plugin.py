@@ -7,7 +7,8 @@
   and the assets under assets/kb/.
 - on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
 - on_page_markdown: tag links, owner, review state, labelled alternate methods, related
-  procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content).
+  procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content,
+  or is framed around the rendered page).
 - on_files starts, and on_post_build collects, a second process that refreshes the index
   (incrementally) and writes the browser search data while the pages render.
 """
@@ -21,6 +22,7 @@ import queue
 import re
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,8 @@ from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
-from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments
+from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry
+from .shell import PageShell
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -69,7 +72,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tags_file: Path | None = None
         self.vocabulary: Vocabulary | None = None
         self.fragments = Fragments()
+        self.tag_shell: PageShell | None = None
+        self.tag_files: list[tuple[TagEntry, File]] = []
         self._job: Any = None
+        self._starter: threading.Thread | None = None
         self._results: Any = None
 
     # ---- configuration ---------------------------------------------------------------------------
@@ -157,12 +163,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if short_nav and file.inclusion.is_in_nav():
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
         generated: dict[str, File] = {}
-
+        # Tag pages are filled into one page the theme renders (shell.py) and written in
+        # on_post_build: they are linked to, but not among the pages MkDocs renders.
+        tag_pages: dict[str, File] = {}
         known_urls: dict[str, str] = {}
 
         def url_of(src: str) -> str:
             if src not in known_urls:
-                file = generated.get(src) or files.get_file_from_path(src)
+                file = generated.get(src) or tag_pages.get(src) or files.get_file_from_path(src)
                 if file is None:
                     raise KeyError(src)
                 known_urls[src] = file.url
@@ -179,16 +187,20 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.catalog = catalog
         self.urls = {p.path: url_of(p.path) for p in included}
 
-        def add(src: str, in_nav: bool) -> File:
+        def add(src: str, in_nav: bool, content: str = "") -> File:
             level = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
-            generated[src] = File.generated(config, src, content="", inclusion=level)
+            generated[src] = File.generated(config, src, content=content, inclusion=level)
             return generated[src]
 
         home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
         tags = add(TAGS_INDEX, True) if files.get_file_from_path(TAGS_INDEX) is None else None
         review = add(REVIEW_PAGE, True) if files.get_file_from_path(REVIEW_PAGE) is None else None
         areas = add(AREAS_INDEX, True) if files.get_file_from_path(AREAS_INDEX) is None else None
-        tag_files = [(entry, add(entry.src, False)) for entry in catalog.tags.values()]
+        self.tag_files = [(entry, File.generated(config, entry.src, content="")) for entry in catalog.tags.values()]
+        tag_pages.update((entry.src, file) for entry, file in self.tag_files)
+        self.tag_shell = PageShell("tags") if self.tag_files else None
+        if self.tag_shell is not None:
+            add(self.tag_shell.src, False, self.tag_shell.markdown())
         area_files = [(area, add(area.src, False)) for area in catalog.areas.values()]
         hold = self.fragments.holder
         if home is not None:
@@ -199,8 +211,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             tags.content_string = catalog.tags_page(tags.url, hold(tags.src_uri))
         if review is not None:
             review.content_string = catalog.review_page(review.url, hold(review.src_uri))
-        for entry, file in tag_files:
-            file.content_string = catalog.tag_page(entry, file.url, hold(file.src_uri))
         for area, file in area_files:
             file.content_string = catalog.area_page(area, file.url, hold(file.src_uri))
         for file in generated.values():
@@ -233,15 +243,47 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             page.next_page = pages[index + 1] if index + 1 < len(pages) else None
         return Navigation(pages, pages)
 
+    def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
+        """A procedure's body as read in on_config: MkDocs need not read and parse the file again.
+
+        The leading blank line tells MkDocs there is no metadata in it; the front matter, already
+        parsed, becomes the page's metadata in on_page_markdown."""
+        procedure = self.procedures.get(page.file.src_uri)
+        return None if procedure is None else "\n" + procedure.body
+
+    @event_priority(100)  # the metadata is in place before other plugins look at the page
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
-        if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
+        if procedure is None:
             return markdown
-        return self.catalog.decorate(procedure, markdown, page.file.url, self.fragments.holder(page.file.src_uri))
+        page.meta = dict(procedure.front_matter)
+        if self.catalog is None or procedure.path not in self.catalog.by_path:
+            return markdown
+        decorated, under_title, end = self.catalog.decorate(procedure, markdown, page.file.url, self.fragments.holder(page.file.src_uri))
+        self.fragments.frame(page.file.src_uri, under_title, end)
+        return decorated
 
     @event_priority(50)  # before other plugins read the page's HTML
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         return self.fragments.restore(page.file.src_uri, html)
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        if self.tag_shell is not None and page.file.src_uri == self.tag_shell.src:
+            self.tag_shell.capture(output)
+        return output
+
+    def _write_tag_pages(self, config: MkDocsConfig) -> None:
+        """The tag pages, from the theme's rendering of the placeholder page, which is then removed."""
+        shell, catalog = self.tag_shell, self.catalog
+        if shell is None or catalog is None:
+            return
+        for entry, file in self.tag_files:
+            dest = Path(file.abs_dest_path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(shell.fill(entry.tag.label, catalog.tag_page(entry, file.url), entry.slug), encoding="utf-8")
+        shell_file = File.generated(config, shell.src, content="")
+        shell.remove_output(Path(shell_file.abs_dest_path))
+        shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
 
     # ---- index and search data -------------------------------------------------------------------
     def _start_search_job(self, config: MkDocsConfig) -> None:
@@ -259,15 +301,23 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
         args = (docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded)
         self._job = context.Process(target=_run_search_job, args=(refresh_and_export, args, self._results), daemon=True)
-        self._job.start()
+        # Starting blocks until the new interpreter has read its arguments (~0.3 s): not on the build's time.
+        self._starter = threading.Thread(target=_start_process, args=(self._job, self._results), daemon=True)
+        self._starter.start()
 
-    def _stop_search_job(self) -> None:
-        if self._job is not None and self._job.is_alive():
-            self._job.terminate()
+    def _stop_search_job(self, finished: bool = False) -> None:
+        """Ends the second process: waits for it when it has `finished` its work, else stops it."""
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._job is not None and self._job.pid is not None:
+            if not finished:
+                self._job.terminate()
             self._job.join()
         self._job = None
 
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self._write_tag_pages(config)
         if self._job is None:
             return
         waiting = time.perf_counter()
@@ -276,8 +326,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         except queue.Empty:
             self._stop_search_job()
             raise PluginError(f"kb: the index and search data were not ready after {SEARCH_JOB_TIMEOUT} s") from None
-        self._job.join()
-        self._job = None
+        self._stop_search_job(finished=True)
         if isinstance(outcome, str):
             raise PluginError(f"kb: building the index and search data failed: {outcome}")
         (refreshed, exported), seconds = outcome
@@ -299,6 +348,13 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if folder.is_dir():
                 server.watch(str(folder))
         return server
+
+
+def _start_process(process: Any, results: Any) -> None:
+    try:
+        process.start()
+    except Exception as exc:  # reported by on_post_build as a build error
+        results.put(f"cannot start the second process: {type(exc).__name__}: {exc}")
 
 
 def _run_search_job(job: Any, args: tuple[Any, ...], results: Any) -> None:
