@@ -114,12 +114,18 @@ class Procedure:
     owner: str = ""
     reviewed: _dt.date | None = None
     body: str = ""
-    main_text: str = ""  # the body as plain text, without the alternate methods
+    main_markdown: str = ""  # the body without the alternate methods
     alternates: list[AlternateMethod] = field(default_factory=list)
     # Every front matter field as written (dates as text): the page's metadata on the site.
     front_matter: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     field_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def main_text(self) -> str:
+        """The body as plain text, without the alternate methods: made when the index needs it, so
+        a site build's own process, which renders the Markdown instead, does not pay for it."""
+        return markdown_to_text(self.main_markdown)
 
     @property
     def area(self) -> str:
@@ -381,7 +387,7 @@ def _check_reviewed(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _F
 
 
 def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, list[AlternateMethod]]:
-    """Splits the body into the main text and the `### ` alternates under `## Alternate methods`."""
+    """Splits the body into the main Markdown and the `### ` alternates under `## Alternate methods`."""
     main: list[str] = []
     alternates: list[tuple[str, int, list[str]]] = []
     in_alternates = in_fence = has_steps = False
@@ -418,7 +424,7 @@ def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, l
         if not text:
             check.warning(line, f"alternate method '{title}' has no text")
         methods.append(AlternateMethod(title, text, line))
-    return markdown_to_text("\n".join(main)), methods
+    return "\n".join(main), methods
 
 
 _MARKDOWN_NOISE = [
@@ -457,7 +463,7 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     owner = _check_string(values, nodes, "owner", check)
     keywords = _check_keywords(values, nodes, check)
     reviewed = _check_reviewed(values, nodes, check)
-    main_text, alternates = _parse_body(body, body_line, check)
+    main_markdown, alternates = _parse_body(body, body_line, check)
     field_lines = {key: _line(nodes, key) for key in nodes} | {f"tag:{key}": line for key, line in tag_lines.items()}
     procedure = Procedure(
         path=path,
@@ -468,7 +474,7 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
         owner=owner,
         reviewed=reviewed,
         body=body,
-        main_text=main_text,
+        main_markdown=main_markdown,
         alternates=alternates,
         front_matter=values,
         content_hash=content_hash(data),
@@ -484,7 +490,10 @@ def read_body(path: Path) -> tuple[str, list[AlternateMethod]]:
     except OSError:
         return "", []
     split = _split_front_matter(text, _FileChecker(path.name))
-    return _parse_body(split[1], split[2], _FileChecker(path.name)) if split else ("", [])
+    if not split:
+        return "", []
+    main, alternates = _parse_body(split[1], split[2], _FileChecker(path.name))
+    return markdown_to_text(main), alternates
 
 
 def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:

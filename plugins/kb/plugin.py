@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 import queue
@@ -291,8 +292,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         the pages: the engine's work then costs the build almost no wall-clock time on 2+ cores."""
         import multiprocessing
 
-        from search.export import refresh_and_export
-
         self._stop_search_job()
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
         self._results = context.Queue()
@@ -300,7 +299,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         # The files validated in on_config go along, so the second process does not parse them again.
         loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
         args = (docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded)
-        self._job = context.Process(target=_run_search_job, args=(refresh_and_export, args, self._results), daemon=True)
+        self._job = context.Process(target=_run_search_job, args=(args, self._results), daemon=True)
         # Starting blocks until the new interpreter has read its arguments (~0.3 s): not on the build's time.
         self._starter = threading.Thread(target=_start_process, args=(self._job, self._results), daemon=True)
         self._starter.start()
@@ -329,11 +328,11 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._stop_search_job(finished=True)
         if isinstance(outcome, str):
             raise PluginError(f"kb: building the index and search data failed: {outcome}")
-        (refreshed, exported), seconds = outcome
+        refreshed, exported, seconds = outcome
         log.info(
-            f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
-            f"search data for {exported.documents} procedures ({exported.files_written} files written, "
-            f"{exported.files_unchanged} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
+            f"kb: index {refreshed['added']} added, {refreshed['updated']} updated, {refreshed['deleted']} removed; "
+            f"search data for {exported['documents']} procedures ({exported['files_written']} files written, "
+            f"{exported['files_unchanged']} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
             f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
         )
 
@@ -357,12 +356,16 @@ def _start_process(process: Any, results: Any) -> None:
         results.put(f"cannot start the second process: {type(exc).__name__}: {exc}")
 
 
-def _run_search_job(job: Any, args: tuple[Any, ...], results: Any) -> None:
-    """The second process: the job's reports, or the error message, go back through the queue."""
+def _run_search_job(args: tuple[Any, ...], results: Any) -> None:
+    """The second process: the job's reports, or the error message, go back through the queue.
+    The engine is imported here, so the build's own process does not load Whoosh."""
     try:
         started = time.perf_counter()
-        reports = job(*args)
-        results.put((reports, time.perf_counter() - started))
+        from search.export import refresh_and_export
+
+        refreshed, exported = refresh_and_export(*args)
+        # As dicts: unpickling the report classes would import the engine into the build's process.
+        results.put((dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started))
     except Exception as exc:  # reported by on_post_build as a build error
         results.put(f"{type(exc).__name__}: {exc}")
 
