@@ -272,6 +272,8 @@
   };
 
   // ---- query semantics (search/query.py) -----------------------------------------------
+  var TIER_EXACT_TAG = 2, TIER_CATEGORY = 1;
+
   function nearestWords(word, vocab, limit) {
     var found = [];
     for (var i = 0; i < vocab.words.length; i++) {
@@ -449,7 +451,7 @@
 
   // Per-document sums in dense arrays (a Map per concept was the slowest part of a query at 10,000
   // procedures); each document's additions happen in the order of search/query.py's, so the
-  // floating-point results are the same.
+  // floating-point results are the same. -> {totals, scored (a flag per document), docs (those scored)}
   Engine.prototype.score = function (concepts) {
     var self = this, k1 = this.manifest.k1, count = this.manifest.documents;
     var terms = [];
@@ -492,9 +494,7 @@
           present[doc] = 0;
         });
       });
-      var result = new Map();
-      scoredDocs.forEach(function (doc) { result.set(doc, totals[doc]); });
-      return result;
+      return { totals: totals, scored: scored, docs: scoredDocs };
     });
   };
 
@@ -546,35 +546,51 @@
     return this.file("docs/" + pad(chunk, 4) + ".json").then(function (docs) { return docs[docid - chunk * chunkSize]; });
   };
 
+  // The `limit` best candidates, best first: by tier, then score at 6 decimals (rounded as
+  // search/query.py's rank), then path. Document ids follow the paths' sorted order, so the id
+  // breaks ties, and the cut is found in one pass over the candidates instead of sorting them all.
+  function topDocuments(candidates, tier, totals, limit) {
+    var top = [], topTier = [], topScore = [];
+    for (var i = 0; i < candidates.length; i++) {
+      var doc = candidates[i], docTier = tier[doc], score = Math.round(totals[doc] * 1e6);
+      var at = top.length;
+      // Candidates come in no particular order, so an equal rank goes after a smaller id only.
+      while (at > 0 && (docTier > topTier[at - 1] || (docTier === topTier[at - 1] &&
+        (score > topScore[at - 1] || (score === topScore[at - 1] && doc < top[at - 1]))))) at--;
+      if (at >= limit) continue;
+      top.splice(at, 0, doc);
+      topTier.splice(at, 0, docTier);
+      topScore.splice(at, 0, score);
+      if (top.length > limit) { top.pop(); topTier.pop(); topScore.pop(); }
+    }
+    return top;
+  }
+
   Engine.prototype.search = function (query, limit) {
     var self = this;
     limit = limit || 10;
     return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
       return self.score(parsed.concepts).then(function (scored) {
-        var tiers = new Map();
-        (parsed.categoryDocs || []).forEach(function (d) { tiers.set(d, 1); });
-        (parsed.tagDocs || []).forEach(function (d) { tiers.set(d, 2); });
-        var candidates = new Set(scored.keys());
-        tiers.forEach(function (_, d) { candidates.add(d); });
-        var rank = function (d) { return [-(tiers.get(d) || 0), -Math.round((scored.get(d) || 0) * 1e6)]; };
-        var ranked = Array.from(candidates).map(function (d) { return { doc: d, rank: rank(d) }; });
-        var byRank = function (a, b) { return a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1]; };
-        ranked.sort(byRank);
-        var end = Math.min(limit, ranked.length);
-        while (end > 0 && end < ranked.length && byRank(ranked[end], ranked[end - 1]) === 0) end++;
-        var head = ranked.slice(0, end);
-        return Promise.all(head.map(function (h) { return self.docData(h.doc); })).then(function (docs) {
-          head.forEach(function (h, i) { h.data = docs[i]; });
-          head.sort(function (a, b) { return byRank(a, b) || (a.data.path < b.data.path ? -1 : a.data.path > b.data.path ? 1 : 0); });
-          var results = head.slice(0, limit).map(function (h) {
-            var terms = self.matchedTerms(parsed.concepts, h.doc);
+        var tier = new Uint8Array(self.manifest.documents), candidates = scored.docs.slice();
+        var addTier = function (value) {
+          return function (doc) {
+            if (!scored.scored[doc] && !tier[doc]) candidates.push(doc);
+            tier[doc] = value;
+          };
+        };
+        (parsed.categoryDocs || []).forEach(addTier(TIER_CATEGORY));
+        (parsed.tagDocs || []).forEach(addTier(TIER_EXACT_TAG));
+        var head = topDocuments(candidates, tier, scored.totals, limit);
+        return Promise.all(head.map(function (doc) { return self.docData(doc); })).then(function (docs) {
+          var results = head.map(function (doc, i) {
+            var data = docs[i], terms = self.matchedTerms(parsed.concepts, doc);
             return {
-              path: h.data.path, url: h.data.url, title: h.data.title, tags: h.data.tags, summary: h.data.summary,
-              score: scored.get(h.doc) || 0, matched: describeMatch(h.data, terms, tiers.get(h.doc) === 2)
+              path: data.path, url: data.url, title: data.title, tags: data.tags, summary: data.summary,
+              score: scored.totals[doc], matched: describeMatch(data, terms, tier[doc] === TIER_EXACT_TAG)
             };
           });
-          var response = { query: String(query), results: results, total: candidates.size, corrections: parsed.corrections, didYouMean: null };
-          if (candidates.size) return response;
+          var response = { query: String(query), results: results, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
+          if (candidates.length) return response;
           return self.didYouMean(parsed).then(function (suggestion) { response.didYouMean = suggestion; return response; });
         });
       });
