@@ -364,8 +364,11 @@
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
     var repairs = {}, related = {};
+    // The words' own postings first (what they lead to is requested when they arrive); stop
+    // words are never indexed, so they are not looked up.
+    var own = stems.map(function (s, i) { return self.stopwords.has(queryWords[i]) ? null : self.impacts(s); });
     this.prefetchFor(queryWords, bases);
-    return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
+    return Promise.all(own).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
         var isStop = self.stopwords.has(word);
