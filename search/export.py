@@ -7,15 +7,15 @@ small files fetched on demand, so the first result needs only a few kilobytes:
 - `manifest.json`: counts, weights, stop words and shard counts; read first.
 - `thesaurus.json`: synonym rules keyed by space-joined base forms.
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
-  ...] (integers); a term's shard
-  is `fnv1a32(term) % term_shards`. The key " english" (no term has a space) maps the shard's
-  terms to their everyday-English rates (the background prior, search/query.py).
+  ...] (integers); a term's shard is `fnv1a32(term) % term_shards`. Keys with a space (no term
+  has one) describe the shard's terms and the words whose stems fall in it but that the
+  collection lacks, which is what a query asks next about such a word (search/query.py):
+  " rates", each term's everyday-English rate (the background prior); " english", those
+  words that are everyday English (3 letters or more, sorted); " related", for those words,
+  the collection terms WordNet relates to them, already chosen as `kb search` would.
 - `tags/NN.json`: `tag:KEY` and `category:KEY` -> docids, sharded the same way.
 - `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
-- `lexicon/X.json`, by first letter (loaded lazily): `english`, the everyday English words
-  (sorted), and `related`, for English words the collection lacks, the collection words WordNet
-  relates to them, already chosen as `kb search` would, as terms.
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
@@ -48,7 +48,7 @@ from .query import (
     choose_related,
 )
 
-FORMAT = 3
+FORMAT = 4
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -163,12 +163,27 @@ def write_search_data(
             postings_of[term] = flat
         shard_count = term_shard_count(len(postings_of))
         shards: dict[int, dict[str, Any]] = defaultdict(dict)
+
+        def shard_of(term: str) -> dict[str, Any]:
+            return shards[fnv1a32(term) % shard_count]
+
         rates = index.english_rates()
         for term, flat in postings_of.items():
-            shard = shards[fnv1a32(term) % shard_count]
+            shard = shard_of(term)
             shard[term] = flat
             if term in rates:
-                shard.setdefault(" english", {})[term] = rates[term]
+                shard.setdefault(" rates", {})[term] = rates[term]
+        # A word the collection lacks is found missing in the shard of its stem; what the query
+        # needs next about it is put there too, so it costs no second request.
+        has_term = postings_of.__contains__
+        for word in sorted(index.english_words()):
+            if len(word) >= 3 and not has_term(stem(word)):
+                shard_of(stem(word)).setdefault(" english", []).append(word)
+        for word, candidates in related_words().table().items():
+            if not has_term(stem(word)):
+                found = choose_related(word, candidates, has_term)
+                if found:
+                    shard_of(stem(word)).setdefault(" related", {})[word] = [term for term, _ in found]
         for number in range(shard_count):
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
 
@@ -180,23 +195,9 @@ def write_search_data(
         for number in range(TAG_SHARDS):
             writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
         documents = len(stored)
-        related: dict[str, dict[str, list[str]]] = defaultdict(dict)
-        has_term = postings_of.__contains__
-        for word, candidates in related_words().table().items():
-            if not has_term(stem(word)):
-                found = choose_related(word, candidates, has_term)
-                if found:
-                    related[word[0]][word] = [term for term, _ in found]
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
-    english: dict[str, list[str]] = defaultdict(list)
-    for word in sorted(index.english_words()):
-        english[word[0]].append(word)
-    # A word the collection lacks needs both, so they share a file: one request, not two.
-    letters = sorted(set(english) | set(related))
-    for letter in letters:
-        writer.write(f"lexicon/{letter}.json", {"english": english.get(letter, []), "related": related.get(letter, {})})
     writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir)))
 
     manifest = {
@@ -216,7 +217,6 @@ def write_search_data(
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
-        "lexicon": letters,
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)

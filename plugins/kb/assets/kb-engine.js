@@ -248,26 +248,19 @@
     return this.vocab;
   };
 
-  // The everyday English words and the WordNet-related terms of one first letter (search/export.py).
-  Engine.prototype.lexicon = function (word) {
-    var letter = word[0];
-    if ((this.manifest.lexicon || []).indexOf(letter) < 0) return Promise.resolve({ english: [], related: {} });
-    return this.file("lexicon/" + letter + ".json");
-  };
-
+  // What the shard of a missing word's stem says about the word (search/export.py): whether it
+  // is everyday English, and the collection terms WordNet relates to it, chosen as
+  // search/query.py's related_candidates chooses them.
   Engine.prototype.isEnglish = function (word) {
-    return this.lexicon(word).then(function (lexicon) {
-      var list = lexicon.english, lo = 0, hi = list.length;
-      while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid] < word) lo = mid + 1; else hi = mid; }
-      return list[lo] === word;
+    return this.termShard(stemWord(word)).then(function (shard) {
+      return (shard[" english"] || []).indexOf(word) >= 0;
     });
   };
 
-  // Collection words WordNet relates to an English word the collection lacks, precomputed by
-  // search/export.py exactly as search/query.py's related_candidates chooses them (terms).
   Engine.prototype.relatedTerms = function (word) {
-    return this.lexicon(word).then(function (lexicon) {
-      return Object.prototype.hasOwnProperty.call(lexicon.related, word) ? lexicon.related[word] : [];
+    return this.termShard(stemWord(word)).then(function (shard) {
+      var related = shard[" related"];
+      return related && Object.prototype.hasOwnProperty.call(related, word) ? related[word] : [];
     });
   };
 
@@ -334,24 +327,18 @@
   // A collection term's everyday-English rate (0 when unknown), from the term's shard.
   Engine.prototype.englishRate = function (term) {
     return this.termShard(term).then(function (shard) {
-      var rates = shard[" english"];
+      var rates = shard[" rates"];
       return rates && Object.prototype.hasOwnProperty.call(rates, term) ? rates[term] : 0;
     });
   };
 
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
-  // its synonyms' postings and, once the vocabulary is loaded, the lexicon shards of words the
-  // collection lacks. Results do not depend on it; it saves a round trip or two.
-  Engine.prototype.prefetchFor = function (queryWords, bases) {
+  // its synonyms' postings. Results do not depend on it; it saves a round trip.
+  Engine.prototype.prefetchFor = function (bases) {
     var self = this, ignore = function () { /* fetched again when needed */ };
     for (var position = 0; position < bases.length; position++) {
       this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(function (t) { self.termShard(t).catch(ignore); }); });
     }
-    if (!this.vocabLoaded) return;
-    queryWords.forEach(function (word) {
-      if (self.stopwords.has(word) || self.vocabLoaded.df.has(word)) return;
-      self.lexicon(word).catch(ignore);
-    });
   };
 
   Engine.prototype.concepts = function (queryWords, parsed) {
@@ -367,7 +354,7 @@
     // The words' own postings first (what they lead to is requested when they arrive); stop
     // words are never indexed, so they are not looked up.
     var own = stems.map(function (s, i) { return self.stopwords.has(queryWords[i]) ? null : self.impacts(s); });
-    this.prefetchFor(queryWords, bases);
+    this.prefetchFor(bases);
     return Promise.all(own).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
