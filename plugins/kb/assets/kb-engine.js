@@ -95,28 +95,40 @@
     return word.length < 7 ? 1 : 2;
   }
 
-  // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's OSA.
+  // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's
+  // OSA, when it is at most `limit`; otherwise more than `limit`. Typo search compares a word with
+  // every collection word, so only the band |i - j| <= limit of the table is computed (an
+  // alignment that leaves it costs more than the limit), in three reused rows.
+  var OUT_OF_BAND = 1 << 30;
+  var osaRows = [new Int32Array(32), new Int32Array(32), new Int32Array(32)];
   function osa(a, b, limit) {
-    if (Math.abs(a.length - b.length) > limit) return limit + 1;
-    var prev2 = null, prev = [], cur, i, j, previousBest = 0;
-    for (j = 0; j <= b.length; j++) prev[j] = j;
-    for (i = 1; i <= a.length; i++) {
-      cur = [i];
-      var best = i;
-      for (j = 1; j <= b.length; j++) {
-        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
-        var v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
-        cur[j] = v;
-        if (v < best) best = v;
+    var n = a.length, m = b.length, i, j;
+    if (Math.abs(n - m) > limit) return limit + 1;
+    if (osaRows[0].length <= m + 1) osaRows = [new Int32Array(2 * m + 2), new Int32Array(2 * m + 2), new Int32Array(2 * m + 2)];
+    var beforePrevious = osaRows[0], previous = osaRows[1], current = osaRows[2];
+    for (j = 0; j <= m + 1; j++) previous[j] = j <= limit ? j : OUT_OF_BAND;
+    for (i = 1; i <= n; i++) {
+      var lo = Math.max(1, i - limit), hi = Math.min(m, i + limit);
+      var ai = a.charCodeAt(i - 1), aBefore = i > 1 ? a.charCodeAt(i - 2) : -1;
+      var best = current[lo - 1] = lo === 1 && i <= limit ? i : OUT_OF_BAND;
+      for (j = lo; j <= hi; j++) {
+        var bj = b.charCodeAt(j - 1);
+        var value = previous[j - 1] + (ai === bj ? 0 : 1);
+        if (previous[j] + 1 < value) value = previous[j] + 1;
+        if (current[j - 1] + 1 < value) value = current[j - 1] + 1;
+        if (j > 1 && ai === b.charCodeAt(j - 2) && aBefore === bj && beforePrevious[j - 2] + 1 < value) value = beforePrevious[j - 2] + 1;
+        current[j] = value;
+        if (value < best) best = value;
       }
-      // A transposition reaches back two rows, so give up only when two rows in a row exceed the limit.
-      if (best > limit && previousBest > limit) return limit + 1;
-      previousBest = best;
-      prev2 = prev;
-      prev = cur;
+      current[hi + 1] = OUT_OF_BAND;
+      // No row has a smaller minimum than the row before it, transpositions included.
+      if (best > limit) return limit + 1;
+      var reused = beforePrevious;
+      beforePrevious = previous;
+      previous = current;
+      current = reused;
     }
-    return prev[b.length];
+    return previous[m];
   }
 
   function fnv1a32(text) {
