@@ -317,14 +317,19 @@
         }
       }
       if (word.length >= 3 && (last || !english)) {
-        wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
-          return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
-        }).slice(0, m.limits.prefix_candidates).forEach(function (c) {
+        self.completions(vocab, word).forEach(function (c) {
           repairs.push({ terms: [stemWord(c)], weight: m.weights.prefix, kind: "prefix", text: c });
         });
       }
       return repairs;
     });
+  };
+
+  // The collection words a fragment may be the start of, commonest first, as search/query.py picks them.
+  Engine.prototype.completions = function (vocab, word) {
+    return wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
+      return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
+    }).slice(0, this.manifest.limits.prefix_candidates);
   };
 
   Engine.prototype.matchRule = function (bases, start) {
@@ -345,11 +350,17 @@
   };
 
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
-  // its synonyms' postings. Results do not depend on it; it saves a round trip.
-  Engine.prototype.prefetchFor = function (bases) {
+  // its synonyms' postings and, when the last word is not a collection word (a fragment being
+  // typed), its completions' postings. Results do not depend on it; it saves a round trip.
+  Engine.prototype.prefetchFor = function (queryWords, bases) {
     var self = this, ignore = function () { /* fetched again when needed */ };
+    var prefetch = function (term) { self.termShard(term).catch(ignore); };
     for (var position = 0; position < bases.length; position++) {
-      this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(function (t) { self.termShard(t).catch(ignore); }); });
+      this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(prefetch); });
+    }
+    var last = queryWords[queryWords.length - 1];
+    if (this.vocabLoaded && last && last.length >= 3 && !this.stopwords.has(last) && !this.vocabLoaded.df.has(last)) {
+      this.completions(this.vocabLoaded, last).map(stemWord).forEach(prefetch);
     }
   };
 
@@ -366,7 +377,7 @@
     // The words' own postings first (what they lead to is requested when they arrive); stop
     // words are never indexed, so they are not looked up.
     var own = stems.map(function (s, i) { return self.stopwords.has(queryWords[i]) ? null : self.impacts(s); });
-    this.prefetchFor(bases);
+    this.prefetchFor(queryWords, bases);
     return Promise.all(own).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
