@@ -131,7 +131,7 @@
 
   // The query goes into the address (?q=) once results are shown and typing pauses, not at every
   // keystroke: history.replaceState is not free (Chromium fetches the favicon again each time).
-  // Leaving the page writes a pending query at once, so Back returns to it.
+  // Leaving the page (pagehide) writes a pending query at once, so Back returns to it.
   var REMEMBER_DELAY_MS = 500, rememberPending = null, rememberTimer = 0;
 
   function remember(query) {
@@ -175,7 +175,6 @@
   }
 
   input.addEventListener("input", run);
-  list.addEventListener("click", rememberNow, true);
   window.addEventListener("pagehide", rememberNow);
   input.addEventListener("focus", function () {
     setOpen(true);
