@@ -39,6 +39,8 @@ MAX_RELATED = 3
 BACKGROUND_PRIOR = 1.0
 BACKGROUND_DOC_WORDS = 200
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
+# The short fields a result's "Matched: ..." line names, in its order (then "body", then alternate methods).
+MATCH_FIELDS = ("title", "tags", "keywords", "summary")
 
 
 @dataclass(frozen=True)
@@ -347,7 +349,7 @@ def describe_match(stored: dict[str, Any], matched_terms: set[str], exact_tag: b
     """Where a result matched, in the words shown to reps: fields, then the alternate methods."""
     described = ["tag"] if exact_tag else []
     unexplained = set(matched_terms)
-    for name in ("title", "tags", "keywords", "summary"):
+    for name in MATCH_FIELDS:
         found = matched_terms.intersection(stored["fields"][name])
         if found:
             described.append(name)

@@ -208,24 +208,44 @@
     return this.file("terms/" + pad(fnv1a32(term) % this.manifest.term_shards, 4) + ".json");
   };
 
+  // The value of `key` in a JSON object that has it as its own key, else `missing`.
+  function ownValue(object, key, missing) {
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : missing;
+  }
+
+  // [docid delta, value, ...] (search/export.py's delta_encoded) -> {docs, values} as typed arrays,
+  // the documents ascending, each value divided by `scale`.
+  function decodePairs(flat, ValueArray, scale) {
+    var count = flat.length / 2, docs = new Int32Array(count), values = new ValueArray(count), doc = 0;
+    for (var i = 0; i < count; i++) {
+      doc += flat[2 * i];
+      docs[i] = doc;
+      values[i] = flat[2 * i + 1] / scale;
+    }
+    return { docs: docs, values: values };
+  }
+
+  // The first position in ascending `docs` whose document is not before `doc`.
+  function firstAtOrAfter(docs, doc) {
+    var lo = 0, hi = docs.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (docs[mid] < doc) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
   // term -> {docs, values}: its documents in ascending order and their impacts, as typed arrays
   // (scoring adds them into dense per-document arrays); null when the collection lacks the term.
+  // Each impact is exactly the double Python rounded it to. Where the term is in each document
+  // (placeLists) is decoded only if the term matches a result (places).
   Engine.prototype.impacts = function (term) {
     var self = this;
     this.postings = this.postings || Object.create(null);
     if (term in this.postings) return Promise.resolve(this.postings[term]);
     var scale = Math.pow(10, this.manifest.impact_digits);
     return this.termShard(term).then(function (shard) {
-      var flat = Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : null;
-      var postings = null;
+      var flat = ownValue(shard, term, null), postings = null;
       if (flat) {
-        var count = flat.length / 2, docs = new Int32Array(count), values = new Float64Array(count), doc = 0;
-        for (var i = 0; i < count; i++) {
-          doc += flat[2 * i];
-          docs[i] = doc;
-          values[i] = flat[2 * i + 1] / scale; // exactly the double Python rounded the impact to
-        }
-        postings = { docs: docs, values: values };
+        postings = decodePairs(flat, Float64Array, scale);
+        postings.placeLists = [ownValue(shard[" fields"], term, []), ownValue(shard[" alternates"], term, [])];
       }
       self.postings[term] = postings;
       return postings;
@@ -233,14 +253,23 @@
   };
 
   function impactOf(postings, doc) {
-    var docs = postings.docs, lo = 0, hi = docs.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (docs[mid] < doc) lo = mid + 1; else hi = mid; }
-    return lo < docs.length && docs[lo] === doc ? postings.values[lo] : -1;
+    var at = firstAtOrAfter(postings.docs, doc);
+    return at < postings.docs.length && postings.docs[at] === doc ? postings.values[at] : -1;
   }
+
+  // Where a collection term is in each document (search/export.py's match_places): {fields:
+  // {docs, values: bit masks of manifest.match_fields}, alternates: {docs, values: indexes}}.
+  Engine.prototype.places = function (term) {
+    var postings = this.postings[term];
+    if (!postings.places) {
+      postings.places = { fields: decodePairs(postings.placeLists[0], Int32Array, 1), alternates: decodePairs(postings.placeLists[1], Int32Array, 1) };
+    }
+    return postings.places;
+  };
 
   Engine.prototype.tagDocs = function (key) {
     return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
-      return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : [];
+      return ownValue(shard, key, []);
     });
   };
 
@@ -271,8 +300,7 @@
 
   Engine.prototype.relatedTerms = function (word) {
     return this.termShard(stemWord(word)).then(function (shard) {
-      var related = shard[" related"];
-      return related && Object.prototype.hasOwnProperty.call(related, word) ? related[word] : [];
+      return ownValue(shard[" related"], word, []);
     });
   };
 
@@ -344,8 +372,7 @@
   // A collection term's everyday-English rate (0 when unknown), from the term's shard.
   Engine.prototype.englishRate = function (term) {
     return this.termShard(term).then(function (shard) {
-      var rates = shard[" rates"];
-      return rates && Object.prototype.hasOwnProperty.call(rates, term) ? rates[term] : 0;
+      return ownValue(shard[" rates"], term, 0);
     });
   };
 
@@ -523,23 +550,24 @@
     return found;
   };
 
-  function describeMatch(doc, terms, exactTag) {
-    var described = exactTag ? ["tag"] : [];
-    var unexplained = new Set(terms);
-    ["title", "tags", "keywords", "summary"].forEach(function (name) {
-      var hit = false;
-      doc.fields[name].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
-      if (hit) described.push(name);
+  // search/query.py's describe_match: the fields that hold a matched term, "body" when one is in
+  // none of them, then the alternate methods that hold one.
+  Engine.prototype.describeMatch = function (doc, data, terms, exactTag) {
+    var self = this, described = exactTag ? ["tag"] : [], inFields = 0, inBody = false, inAlternate = [];
+    terms.forEach(function (term) {
+      var places = self.places(term), fields = places.fields, alternates = places.alternates;
+      var at = firstAtOrAfter(fields.docs, doc), explained = at < fields.docs.length && fields.docs[at] === doc;
+      if (explained) inFields |= fields.values[at];
+      for (at = firstAtOrAfter(alternates.docs, doc); at < alternates.docs.length && alternates.docs[at] === doc; at++) {
+        inAlternate[alternates.values[at]] = explained = true;
+      }
+      if (!explained) inBody = true;
     });
-    var alternates = [];
-    doc.alternates.forEach(function (alt) {
-      var hit = false;
-      alt[1].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
-      if (hit) alternates.push("alternate method: " + alt[0]);
-    });
-    if (unexplained.size) described.push("body");
-    return described.concat(alternates);
-  }
+    this.manifest.match_fields.forEach(function (name, bit) { if (inFields & (1 << bit)) described.push(name); });
+    if (inBody) described.push("body");
+    data.alternates.forEach(function (title, index) { if (inAlternate[index]) described.push("alternate method: " + title); });
+    return described;
+  };
 
   Engine.prototype.didYouMean = function (parsed) {
     var self = this;
@@ -553,6 +581,12 @@
       return changed ? suggestion.join(" ") : null;
     });
   };
+
+  // MkDocs' directory URL of a page, as search/export.py's default_url: `area/name.md` -> `area/name/`.
+  function defaultUrl(path) {
+    var stem = path.slice(-3) === ".md" ? path.slice(0, -3) : path;
+    return stem === "index" || stem.slice(-6) === "/index" ? stem.slice(0, -5) : stem + "/";
+  }
 
   Engine.prototype.docData = function (docid) {
     var chunkSize = this.manifest.doc_chunk, chunk = Math.floor(docid / chunkSize);
@@ -598,8 +632,8 @@
           var results = head.map(function (doc, i) {
             var data = docs[i], terms = self.matchedTerms(parsed.concepts, doc);
             return {
-              path: data.path, url: data.url, title: data.title, tags: data.tags, summary: data.summary,
-              score: scored.totals[doc], matched: describeMatch(data, terms, tier[doc] === TIER_EXACT_TAG)
+              path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
+              score: scored.totals[doc], matched: self.describeMatch(doc, data, terms, tier[doc] === TIER_EXACT_TAG)
             };
           });
           var response = { query: String(query), results: results, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
