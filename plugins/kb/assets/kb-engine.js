@@ -550,24 +550,32 @@
     return found;
   };
 
-  // search/query.py's describe_match: the fields that hold a matched term, "body" when one is in
-  // none of them, then the alternate methods that hold one.
-  Engine.prototype.describeMatch = function (doc, data, terms, exactTag) {
-    var self = this, described = exactTag ? ["tag"] : [], inFields = 0, inBody = false, inAlternate = [];
+  // Where a document matched, as far as the term shards tell: {fields: bit mask of the
+  // manifest's match_fields holding a matched term, body: whether one is in none of them nor in an
+  // alternate method, alternates: flags by the index of the alternate methods holding one}.
+  Engine.prototype.matchPlaces = function (doc, terms) {
+    var self = this, found = { fields: 0, body: false, alternates: [] };
     terms.forEach(function (term) {
       var places = self.places(term), fields = places.fields, alternates = places.alternates;
       var at = firstAtOrAfter(fields.docs, doc), explained = at < fields.docs.length && fields.docs[at] === doc;
-      if (explained) inFields |= fields.values[at];
+      if (explained) found.fields |= fields.values[at];
       for (at = firstAtOrAfter(alternates.docs, doc); at < alternates.docs.length && alternates.docs[at] === doc; at++) {
-        inAlternate[alternates.values[at]] = explained = true;
+        found.alternates[alternates.values[at]] = explained = true;
       }
-      if (!explained) inBody = true;
+      if (!explained) found.body = true;
     });
-    this.manifest.match_fields.forEach(function (name, bit) { if (inFields & (1 << bit)) described.push(name); });
-    if (inBody) described.push("body");
-    data.alternates.forEach(function (title, index) { if (inAlternate[index]) described.push("alternate method: " + title); });
-    return described;
+    return found;
   };
+
+  // search/query.py's describe_match: the fields that hold a matched term, "body" when one is in
+  // none of them, then the alternate methods that hold one, by their titles.
+  function describeMatch(places, exactTag, fieldNames, alternateTitles) {
+    var described = exactTag ? ["tag"] : [];
+    fieldNames.forEach(function (name, bit) { if (places.fields & (1 << bit)) described.push(name); });
+    if (places.body) described.push("body");
+    alternateTitles.forEach(function (title, index) { if (places.alternates[index]) described.push("alternate method: " + title); });
+    return described;
+  }
 
   Engine.prototype.didYouMean = function (parsed) {
     var self = this;
@@ -628,12 +636,15 @@
         (parsed.categoryDocs || []).forEach(addTier(TIER_CATEGORY));
         (parsed.tagDocs || []).forEach(addTier(TIER_EXACT_TAG));
         var head = topDocuments(candidates, tier, scored.totals, limit);
-        return Promise.all(head.map(function (doc) { return self.docData(doc); })).then(function (docs) {
+        var loading = Promise.all(head.map(function (doc) { return self.docData(doc); }));
+        // Where the results matched is worked out while their display data loads.
+        var places = head.map(function (doc) { return self.matchPlaces(doc, self.matchedTerms(parsed.concepts, doc)); });
+        return loading.then(function (docs) {
           var results = head.map(function (doc, i) {
-            var data = docs[i], terms = self.matchedTerms(parsed.concepts, doc);
+            var data = docs[i];
             return {
               path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
-              score: scored.totals[doc], matched: self.describeMatch(doc, data, terms, tier[doc] === TIER_EXACT_TAG)
+              score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === TIER_EXACT_TAG, self.manifest.match_fields, data.alternates)
             };
           });
           var response = { query: String(query), results: results, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
