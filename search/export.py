@@ -5,7 +5,8 @@ same thesaurus, stop words and weights), so both fronts rank alike. Everything i
 small files fetched on demand, so the first result needs only a few kilobytes:
 
 - `manifest.json`: counts, weights, stop words and shard counts; read first.
-- `thesaurus.json`: synonym rules keyed by space-joined base forms.
+- `thesaurus.json`: synonym rules keyed by space-joined base forms, without the expansions
+  the collection cannot match (thesaurus_data).
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
   ...] (integers); a term's shard is `fnv1a32(term) % term_shards`. Keys with a space (no term
   has one) describe the shard's terms and the words whose stems fall in it but that the
@@ -34,7 +35,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ from .query import (
     choose_related,
 )
 
-FORMAT = 5
+FORMAT = 6
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -159,11 +160,20 @@ def match_places(documents: Iterable[dict[str, Any]]) -> tuple[dict[str, list[tu
     return {term: list(masks.items()) for term, masks in fields.items()}, alternates
 
 
-def thesaurus_data(thesaurus: Thesaurus) -> dict[str, Any]:
-    return {
-        "longest": thesaurus.longest,
-        "rules": {" ".join(key): [[list(e.terms), e.text] for e in expansions] for key, expansions in thesaurus.rules.items()},
-    }
+def thesaurus_data(thesaurus: Thesaurus, has_term: Callable[[str], bool]) -> dict[str, Any]:
+    """The thesaurus as the browser needs it. An expansion to a word the collection lacks can
+    match no procedure, so it is left out (most of a general thesaurus, and a request each for
+    nothing); its rule still groups the query's words as a phrase. `rules`: the rules that match
+    (those with expansions), keyed by space-joined base forms; `no_expansions`: the one-word keys
+    of the others, which still make a word a thesaurus word (search/query.py's _concepts)."""
+    rules: dict[str, list[Any]] = {}
+    no_expansions: list[str] = []
+    for key, expansions in thesaurus.rules.items():
+        if expansions:
+            rules[" ".join(key)] = [[list(e.terms), e.text] for e in expansions if all(map(has_term, e.terms))]
+        elif len(key) == 1:
+            no_expansions.append(key[0])
+    return {"longest": thesaurus.longest, "rules": rules, "no_expansions": sorted(no_expansions)}
 
 
 def write_search_data(
@@ -232,7 +242,7 @@ def write_search_data(
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
-    writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir)))
+    writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir), has_term))
 
     manifest = {
         "format": FORMAT,

@@ -183,6 +183,7 @@
         return self.file("thesaurus.json");
       }).then(function (thesaurus) {
         self.thesaurus = thesaurus;
+        self.noExpansions = new Set(thesaurus.no_expansions);
         self.prefetch();
         return self;
       }).catch(function (error) {
@@ -364,7 +365,7 @@
     var rules = this.thesaurus.rules;
     for (var length = Math.min(this.thesaurus.longest, bases.length - start); length > 0; length--) {
       var key = bases.slice(start, start + length).join(" ");
-      if (Object.prototype.hasOwnProperty.call(rules, key) && rules[key].length) return [length, rules[key]];
+      if (Object.prototype.hasOwnProperty.call(rules, key)) return [length, rules[key]];
     }
     return [0, []];
   };
@@ -410,7 +411,7 @@
       queryWords.forEach(function (word, position) {
         var isStop = self.stopwords.has(word);
         var known = found[position] !== null;
-        var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]);
+        var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]) || self.noExpansions.has(bases[position]);
         if (isStop || known || isRule) return;
         pending.push(self.relatedTerms(word).then(function (list) { related[position] = list; }));
         pending.push(self.repairs(word, position === queryWords.length - 1).then(function (list) {
