@@ -5,17 +5,25 @@ same thesaurus, stop words and weights), so both fronts rank alike. Everything i
 small files fetched on demand, so the first result needs only a few kilobytes:
 
 - `manifest.json`: counts, weights, stop words and shard counts; read first.
-- `thesaurus.json`: synonym rules keyed by space-joined base forms.
+- `thesaurus.json`: synonym rules keyed by space-joined base forms, without the expansions
+  the collection cannot match (thesaurus_data).
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
-  ...] (integers); a term's shard
-  is `fnv1a32(term) % term_shards`. The key " english" (no term has a space) maps the shard's
-  terms to their everyday-English rates (the background prior, search/query.py).
+  ...] (integers); a term's shard is `fnv1a32(term) % term_shards`. Keys with a space (no term
+  has one) describe the shard's terms and the words whose stems fall in it but that the
+  collection lacks, which is what a query asks next about such a word (search/query.py):
+  " rates", each term's everyday-English rate (the background prior); " english", those
+  words that are everyday English (3 letters or more, sorted); " related", for those words,
+  the collection terms WordNet relates to them, already chosen as `kb search` would.
+  " fields" and " alternates" say where the shard's terms are in each document, for the
+  "Matched: ..." line (search/query.py's describe_match): [docid delta, bit mask of the
+  manifest's `match_fields`, ...] and [docid delta, index of an alternate method, ...]; a
+  document where a term is in neither has it only in the body.
 - `tags/NN.json`: `tag:KEY` and `category:KEY` -> docids, sharded the same way.
-- `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`.
+- `docs/NNNN.json`: the display data of documents `N*doc_chunk .. (N+1)*doc_chunk - 1`
+  (path, title, tags, summary, the titles of its alternate methods, and the URL when it is not
+  the default one, default_url). Chunks are large because a request costs more than its bytes:
+  the ten results of a query are spread over as many chunks as there are results.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
-- `lexicon/X.json`, by first letter (loaded lazily): `english`, the everyday English words
-  (sorted), and `related`, for English words the collection lacks, the collection words WordNet
-  relates to them, already chosen as `kb search` would, as terms.
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
@@ -27,6 +35,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +47,7 @@ from .query import (
     BACKGROUND_DOC_WORDS,
     BACKGROUND_PRIOR,
     K1,
+    MATCH_FIELDS,
     MAX_PREFIX_CANDIDATES,
     MAX_QUERY_WORDS,
     MAX_TYPO_CANDIDATES,
@@ -48,11 +58,11 @@ from .query import (
     choose_related,
 )
 
-FORMAT = 3
+FORMAT = 6
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
-DOC_CHUNK = 32
+DOC_CHUNK = 256
 TERMS_PER_SHARD = 24
 TAG_SHARDS = 16
 
@@ -113,11 +123,57 @@ class _Writer:
                 path.unlink(missing_ok=True)
 
 
-def thesaurus_data(thesaurus: Thesaurus) -> dict[str, Any]:
-    return {
-        "longest": thesaurus.longest,
-        "rules": {" ".join(key): [[list(e.terms), e.text] for e in expansions] for key, expansions in thesaurus.rules.items()},
-    }
+def display_data(stored: dict[str, Any], urls: dict[str, str]) -> dict[str, Any]:
+    """What a result shows of a procedure; the URL only when it is not default_url(path)."""
+    path = stored["path"]
+    data = {"path": path, "title": stored["title"], "tags": stored["tags"], "summary": stored["summary"]}
+    data["alternates"] = [title for title, _ in stored["alternates"]]
+    url = urls.get(path, default_url(path))
+    if url != default_url(path):
+        data["url"] = url
+    return data
+
+
+def delta_encoded(pairs: list[tuple[int, int]]) -> list[int]:
+    """(docid, value) pairs in docid order as one flat list [docid - previous docid, value, ...]."""
+    flat: list[int] = []
+    previous = 0
+    for doc, value in pairs:
+        flat += [doc - previous, value]
+        previous = doc
+    return flat
+
+
+def match_places(documents: Iterable[dict[str, Any]]) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:
+    """Where each term is in the documents (stored fields, in docid order), for describe_match:
+    term -> [(docid, bit mask of the MATCH_FIELDS holding it)] and term -> [(docid, index of an
+    alternate method holding it)]. Terms found only in the body are in neither."""
+    fields: dict[str, dict[int, int]] = defaultdict(dict)
+    alternates: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for doc, stored in enumerate(documents):
+        for bit, name in enumerate(MATCH_FIELDS):
+            for term in stored["fields"][name]:
+                fields[term][doc] = fields[term].get(doc, 0) | 1 << bit
+        for index, (_title, terms) in enumerate(stored["alternates"]):
+            for term in terms:
+                alternates[term].append((doc, index))
+    return {term: list(masks.items()) for term, masks in fields.items()}, alternates
+
+
+def thesaurus_data(thesaurus: Thesaurus, has_term: Callable[[str], bool]) -> dict[str, Any]:
+    """The thesaurus as the browser needs it. An expansion to a word the collection lacks can
+    match no procedure, so it is left out (most of a general thesaurus, and a request each for
+    nothing); its rule still groups the query's words as a phrase. `rules`: the rules that match
+    (those with expansions), keyed by space-joined base forms; `no_expansions`: the one-word keys
+    of the others, which still make a word a thesaurus word (search/query.py's _concepts)."""
+    rules: dict[str, list[Any]] = {}
+    no_expansions: list[str] = []
+    for key, expansions in thesaurus.rules.items():
+        if expansions:
+            rules[" ".join(key)] = [[list(e.terms), e.text] for e in expansions if all(map(has_term, e.terms))]
+        elif len(key) == 1:
+            no_expansions.append(key[0])
+    return {"longest": thesaurus.longest, "rules": rules, "no_expansions": sorted(no_expansions)}
 
 
 def write_search_data(
@@ -137,38 +193,41 @@ def write_search_data(
         stored = sorted(reader.documents(), key=lambda item: item[1]["path"])
         docid = {docnum: position for position, (docnum, _) in enumerate(stored)}
         for chunk_start in range(0, len(stored), DOC_CHUNK):
-            chunk = []
-            for _, fields in stored[chunk_start : chunk_start + DOC_CHUNK]:
-                path = fields["path"]
-                chunk.append(
-                    {
-                        "path": path,
-                        "url": urls.get(path, default_url(path)),
-                        "title": fields["title"],
-                        "tags": fields["tags"],
-                        "summary": fields["summary"],
-                        "fields": fields["fields"],
-                        "alternates": fields["alternates"],
-                    }
-                )
-            writer.write(f"docs/{chunk_start // DOC_CHUNK:04d}.json", chunk)
+            writer.write(
+                f"docs/{chunk_start // DOC_CHUNK:04d}.json",
+                [display_data(fields, urls) for _, fields in stored[chunk_start : chunk_start + DOC_CHUNK]],
+            )
+        field_places, alternate_places = match_places(fields for _, fields in stored)
 
         postings_of: dict[str, list[int]] = {}
         for term, impacts in reader.all_impacts():
-            flat: list[int] = []
-            previous = 0
-            for position, impact in sorted((docid[d], impact) for d, impact in impacts.items()):
-                flat += [position - previous, round(impact * IMPACT_SCALE)]
-                previous = position
-            postings_of[term] = flat
+            postings_of[term] = delta_encoded(sorted((docid[d], round(impact * IMPACT_SCALE)) for d, impact in impacts.items()))
         shard_count = term_shard_count(len(postings_of))
         shards: dict[int, dict[str, Any]] = defaultdict(dict)
+
+        def shard_of(term: str) -> dict[str, Any]:
+            return shards[fnv1a32(term) % shard_count]
+
         rates = index.english_rates()
         for term, flat in postings_of.items():
-            shard = shards[fnv1a32(term) % shard_count]
+            shard = shard_of(term)
             shard[term] = flat
             if term in rates:
-                shard.setdefault(" english", {})[term] = rates[term]
+                shard.setdefault(" rates", {})[term] = rates[term]
+            for key, places in ((" fields", field_places), (" alternates", alternate_places)):
+                if term in places:
+                    shard.setdefault(key, {})[term] = delta_encoded(places[term])
+        # A word the collection lacks is found missing in the shard of its stem; what the query
+        # needs next about it is put there too, so it costs no second request.
+        has_term = postings_of.__contains__
+        for word in sorted(index.english_words()):
+            if len(word) >= 3 and not has_term(stem(word)):
+                shard_of(stem(word)).setdefault(" english", []).append(word)
+        for word, candidates in related_words().table().items():
+            if not has_term(stem(word)):
+                found = choose_related(word, candidates, has_term)
+                if found:
+                    shard_of(stem(word)).setdefault(" related", {})[word] = [term for term, _ in found]
         for number in range(shard_count):
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
 
@@ -180,24 +239,10 @@ def write_search_data(
         for number in range(TAG_SHARDS):
             writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
         documents = len(stored)
-        related: dict[str, dict[str, list[str]]] = defaultdict(dict)
-        has_term = postings_of.__contains__
-        for word, candidates in related_words().table().items():
-            if not has_term(stem(word)):
-                found = choose_related(word, candidates, has_term)
-                if found:
-                    related[word[0]][word] = [term for term, _ in found]
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
-    english: dict[str, list[str]] = defaultdict(list)
-    for word in sorted(index.english_words()):
-        english[word[0]].append(word)
-    # A word the collection lacks needs both, so they share a file: one request, not two.
-    letters = sorted(set(english) | set(related))
-    for letter in letters:
-        writer.write(f"lexicon/{letter}.json", {"english": english.get(letter, []), "related": related.get(letter, {})})
-    writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir)))
+    writer.write("thesaurus.json", thesaurus_data(load_thesaurus(synonyms, cache_dir=index.dir), has_term))
 
     manifest = {
         "format": FORMAT,
@@ -216,7 +261,7 @@ def write_search_data(
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
-        "lexicon": letters,
+        "match_fields": MATCH_FIELDS,
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)

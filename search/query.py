@@ -9,6 +9,7 @@ typed. Each concept is scored like one BM25F term over all its alternatives.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ MAX_RELATED = 3
 BACKGROUND_PRIOR = 1.0
 BACKGROUND_DOC_WORDS = 200
 TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
+# The short fields a result's "Matched: ..." line names, in its order (then "body", then alternate methods).
+MATCH_FIELDS = ("title", "tags", "keywords", "summary")
 
 
 @dataclass(frozen=True)
@@ -212,15 +215,13 @@ class QueryEngine:
             # Scores compare at 6 decimals, rounded as JavaScript's Math.round does.
             return -tiers.get(docnum, TIER_TEXT), -math.floor(scored.get(docnum, 0.0) * 1e6 + 0.5)
 
-        # Equal scores are ordered by path, as in the browser: the head is the first `limit`
-        # documents plus any that tie with the last of them; only the head needs stored fields.
-        ranked = sorted(candidates, key=rank)
-        end = min(limit, len(ranked))
-        while 0 < end < len(ranked) and rank(ranked[end]) == rank(ranked[end - 1]):
-            end += 1
-        head = {d: reader.stored(d) for d in ranked[:end]}
+        # Equal ranks are ordered by path, as in the browser: the head is the documents that
+        # rank at least as well as the `limit`-th (selected, not sorted); only they need stored fields.
+        ranks = {docnum: rank(docnum) for docnum in candidates}
+        cut = heapq.nsmallest(limit, ranks.values())[-1:]
+        head = {d: reader.stored(d) for d, r in ranks.items() if cut and r <= cut[0]}
         results = []
-        for docnum in sorted(head, key=lambda d: (*rank(d), head[d]["path"]))[:limit]:
+        for docnum in sorted(head, key=lambda d: (*ranks[d], head[d]["path"]))[:limit]:
             stored = head[docnum]
             terms_here = scorer.matched_terms(docnum)
             results.append(
@@ -348,7 +349,7 @@ def describe_match(stored: dict[str, Any], matched_terms: set[str], exact_tag: b
     """Where a result matched, in the words shown to reps: fields, then the alternate methods."""
     described = ["tag"] if exact_tag else []
     unexplained = set(matched_terms)
-    for name in ("title", "tags", "keywords", "summary"):
+    for name in MATCH_FIELDS:
         found = matched_terms.intersection(stored["fields"][name])
         if found:
             described.append(name)

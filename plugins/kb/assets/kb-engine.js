@@ -95,28 +95,40 @@
     return word.length < 7 ? 1 : 2;
   }
 
-  // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's OSA.
+  // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's
+  // OSA, when it is at most `limit`; otherwise more than `limit`. Typo search compares a word with
+  // every collection word, so only the band |i - j| <= limit of the table is computed (an
+  // alignment that leaves it costs more than the limit), in three reused rows.
+  var OUT_OF_BAND = 1 << 30;
+  var osaRows = [new Int32Array(32), new Int32Array(32), new Int32Array(32)];
   function osa(a, b, limit) {
-    if (Math.abs(a.length - b.length) > limit) return limit + 1;
-    var prev2 = null, prev = [], cur, i, j, previousBest = 0;
-    for (j = 0; j <= b.length; j++) prev[j] = j;
-    for (i = 1; i <= a.length; i++) {
-      cur = [i];
-      var best = i;
-      for (j = 1; j <= b.length; j++) {
-        var cost = a[i - 1] === b[j - 1] ? 0 : 1;
-        var v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
-        cur[j] = v;
-        if (v < best) best = v;
+    var n = a.length, m = b.length, i, j;
+    if (Math.abs(n - m) > limit) return limit + 1;
+    if (osaRows[0].length <= m + 1) osaRows = [new Int32Array(2 * m + 2), new Int32Array(2 * m + 2), new Int32Array(2 * m + 2)];
+    var beforePrevious = osaRows[0], previous = osaRows[1], current = osaRows[2];
+    for (j = 0; j <= m + 1; j++) previous[j] = j <= limit ? j : OUT_OF_BAND;
+    for (i = 1; i <= n; i++) {
+      var lo = Math.max(1, i - limit), hi = Math.min(m, i + limit);
+      var ai = a.charCodeAt(i - 1), aBefore = i > 1 ? a.charCodeAt(i - 2) : -1;
+      var best = current[lo - 1] = lo === 1 && i <= limit ? i : OUT_OF_BAND;
+      for (j = lo; j <= hi; j++) {
+        var bj = b.charCodeAt(j - 1);
+        var value = previous[j - 1] + (ai === bj ? 0 : 1);
+        if (previous[j] + 1 < value) value = previous[j] + 1;
+        if (current[j - 1] + 1 < value) value = current[j - 1] + 1;
+        if (j > 1 && ai === b.charCodeAt(j - 2) && aBefore === bj && beforePrevious[j - 2] + 1 < value) value = beforePrevious[j - 2] + 1;
+        current[j] = value;
+        if (value < best) best = value;
       }
-      // A transposition reaches back two rows, so give up only when two rows in a row exceed the limit.
-      if (best > limit && previousBest > limit) return limit + 1;
-      previousBest = best;
-      prev2 = prev;
-      prev = cur;
+      current[hi + 1] = OUT_OF_BAND;
+      // No row has a smaller minimum than the row before it, transpositions included.
+      if (best > limit) return limit + 1;
+      var reused = beforePrevious;
+      beforePrevious = previous;
+      previous = current;
+      current = reused;
     }
-    return prev[b.length];
+    return previous[m];
   }
 
   function fnv1a32(text) {
@@ -171,6 +183,7 @@
         return self.file("thesaurus.json");
       }).then(function (thesaurus) {
         self.thesaurus = thesaurus;
+        self.noExpansions = new Set(thesaurus.no_expansions);
         self.prefetch();
         return self;
       }).catch(function (error) {
@@ -196,24 +209,44 @@
     return this.file("terms/" + pad(fnv1a32(term) % this.manifest.term_shards, 4) + ".json");
   };
 
+  // The value of `key` in a JSON object that has it as its own key, else `missing`.
+  function ownValue(object, key, missing) {
+    return object && Object.prototype.hasOwnProperty.call(object, key) ? object[key] : missing;
+  }
+
+  // [docid delta, value, ...] (search/export.py's delta_encoded) -> {docs, values} as typed arrays,
+  // the documents ascending, each value divided by `scale`.
+  function decodePairs(flat, ValueArray, scale) {
+    var count = flat.length / 2, docs = new Int32Array(count), values = new ValueArray(count), doc = 0;
+    for (var i = 0; i < count; i++) {
+      doc += flat[2 * i];
+      docs[i] = doc;
+      values[i] = flat[2 * i + 1] / scale;
+    }
+    return { docs: docs, values: values };
+  }
+
+  // The first position in ascending `docs` whose document is not before `doc`.
+  function firstAtOrAfter(docs, doc) {
+    var lo = 0, hi = docs.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (docs[mid] < doc) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
   // term -> {docs, values}: its documents in ascending order and their impacts, as typed arrays
   // (scoring adds them into dense per-document arrays); null when the collection lacks the term.
+  // Each impact is exactly the double Python rounded it to. Where the term is in each document
+  // (placeLists) is decoded only if the term matches a result (places).
   Engine.prototype.impacts = function (term) {
     var self = this;
     this.postings = this.postings || Object.create(null);
     if (term in this.postings) return Promise.resolve(this.postings[term]);
     var scale = Math.pow(10, this.manifest.impact_digits);
     return this.termShard(term).then(function (shard) {
-      var flat = Object.prototype.hasOwnProperty.call(shard, term) ? shard[term] : null;
-      var postings = null;
+      var flat = ownValue(shard, term, null), postings = null;
       if (flat) {
-        var count = flat.length / 2, docs = new Int32Array(count), values = new Float64Array(count), doc = 0;
-        for (var i = 0; i < count; i++) {
-          doc += flat[2 * i];
-          docs[i] = doc;
-          values[i] = flat[2 * i + 1] / scale; // exactly the double Python rounded the impact to
-        }
-        postings = { docs: docs, values: values };
+        postings = decodePairs(flat, Float64Array, scale);
+        postings.placeLists = [ownValue(shard[" fields"], term, []), ownValue(shard[" alternates"], term, [])];
       }
       self.postings[term] = postings;
       return postings;
@@ -221,14 +254,23 @@
   };
 
   function impactOf(postings, doc) {
-    var docs = postings.docs, lo = 0, hi = docs.length;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (docs[mid] < doc) lo = mid + 1; else hi = mid; }
-    return lo < docs.length && docs[lo] === doc ? postings.values[lo] : -1;
+    var at = firstAtOrAfter(postings.docs, doc);
+    return at < postings.docs.length && postings.docs[at] === doc ? postings.values[at] : -1;
   }
+
+  // Where a collection term is in each document (search/export.py's match_places): {fields:
+  // {docs, values: bit masks of manifest.match_fields}, alternates: {docs, values: indexes}}.
+  Engine.prototype.places = function (term) {
+    var postings = this.postings[term];
+    if (!postings.places) {
+      postings.places = { fields: decodePairs(postings.placeLists[0], Int32Array, 1), alternates: decodePairs(postings.placeLists[1], Int32Array, 1) };
+    }
+    return postings.places;
+  };
 
   Engine.prototype.tagDocs = function (key) {
     return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
-      return Object.prototype.hasOwnProperty.call(shard, key) ? shard[key] : [];
+      return ownValue(shard, key, []);
     });
   };
 
@@ -248,30 +290,24 @@
     return this.vocab;
   };
 
-  // The everyday English words and the WordNet-related terms of one first letter (search/export.py).
-  Engine.prototype.lexicon = function (word) {
-    var letter = word[0];
-    if ((this.manifest.lexicon || []).indexOf(letter) < 0) return Promise.resolve({ english: [], related: {} });
-    return this.file("lexicon/" + letter + ".json");
-  };
-
+  // What the shard of a missing word's stem says about the word (search/export.py): whether it
+  // is everyday English, and the collection terms WordNet relates to it, chosen as
+  // search/query.py's related_candidates chooses them.
   Engine.prototype.isEnglish = function (word) {
-    return this.lexicon(word).then(function (lexicon) {
-      var list = lexicon.english, lo = 0, hi = list.length;
-      while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid] < word) lo = mid + 1; else hi = mid; }
-      return list[lo] === word;
+    return this.termShard(stemWord(word)).then(function (shard) {
+      return (shard[" english"] || []).indexOf(word) >= 0;
     });
   };
 
-  // Collection words WordNet relates to an English word the collection lacks, precomputed by
-  // search/export.py exactly as search/query.py's related_candidates chooses them (terms).
   Engine.prototype.relatedTerms = function (word) {
-    return this.lexicon(word).then(function (lexicon) {
-      return Object.prototype.hasOwnProperty.call(lexicon.related, word) ? lexicon.related[word] : [];
+    return this.termShard(stemWord(word)).then(function (shard) {
+      return ownValue(shard[" related"], word, []);
     });
   };
 
   // ---- query semantics (search/query.py) -----------------------------------------------
+  var TIER_EXACT_TAG = 2, TIER_CATEGORY = 1;
+
   function nearestWords(word, vocab, limit) {
     var found = [];
     for (var i = 0; i < vocab.words.length; i++) {
@@ -310,9 +346,7 @@
         }
       }
       if (word.length >= 3 && (last || !english)) {
-        wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
-          return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
-        }).slice(0, m.limits.prefix_candidates).forEach(function (c) {
+        self.completions(vocab, word).forEach(function (c) {
           repairs.push({ terms: [stemWord(c)], weight: m.weights.prefix, kind: "prefix", text: c });
         });
       }
@@ -320,11 +354,18 @@
     });
   };
 
+  // The collection words a fragment may be the start of, commonest first, as search/query.py picks them.
+  Engine.prototype.completions = function (vocab, word) {
+    return wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
+      return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
+    }).slice(0, this.manifest.limits.prefix_candidates);
+  };
+
   Engine.prototype.matchRule = function (bases, start) {
     var rules = this.thesaurus.rules;
     for (var length = Math.min(this.thesaurus.longest, bases.length - start); length > 0; length--) {
       var key = bases.slice(start, start + length).join(" ");
-      if (Object.prototype.hasOwnProperty.call(rules, key) && rules[key].length) return [length, rules[key]];
+      if (Object.prototype.hasOwnProperty.call(rules, key)) return [length, rules[key]];
     }
     return [0, []];
   };
@@ -332,24 +373,23 @@
   // A collection term's everyday-English rate (0 when unknown), from the term's shard.
   Engine.prototype.englishRate = function (term) {
     return this.termShard(term).then(function (shard) {
-      var rates = shard[" english"];
-      return rates && Object.prototype.hasOwnProperty.call(rates, term) ? rates[term] : 0;
+      return ownValue(shard[" rates"], term, 0);
     });
   };
 
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
-  // its synonyms' postings and, once the vocabulary is loaded, the lexicon shards of words the
-  // collection lacks. Results do not depend on it; it saves a round trip or two.
+  // its synonyms' postings and, when the last word is not a collection word (a fragment being
+  // typed), its completions' postings. Results do not depend on it; it saves a round trip.
   Engine.prototype.prefetchFor = function (queryWords, bases) {
     var self = this, ignore = function () { /* fetched again when needed */ };
+    var prefetch = function (term) { self.termShard(term).catch(ignore); };
     for (var position = 0; position < bases.length; position++) {
-      this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(function (t) { self.termShard(t).catch(ignore); }); });
+      this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(prefetch); });
     }
-    if (!this.vocabLoaded) return;
-    queryWords.forEach(function (word) {
-      if (self.stopwords.has(word) || self.vocabLoaded.df.has(word)) return;
-      self.lexicon(word).catch(ignore);
-    });
+    var last = queryWords[queryWords.length - 1];
+    if (this.vocabLoaded && last && last.length >= 3 && !this.stopwords.has(last) && !this.vocabLoaded.df.has(last)) {
+      this.completions(this.vocabLoaded, last).map(stemWord).forEach(prefetch);
+    }
   };
 
   Engine.prototype.concepts = function (queryWords, parsed) {
@@ -362,13 +402,16 @@
     var bases = queryWords.map(baseForm);
     var ownWeight = queryWords.map(function () { return 1.0; });
     var repairs = {}, related = {};
+    // The words' own postings first (what they lead to is requested when they arrive); stop
+    // words are never indexed, so they are not looked up.
+    var own = stems.map(function (s, i) { return self.stopwords.has(queryWords[i]) ? null : self.impacts(s); });
     this.prefetchFor(queryWords, bases);
-    return Promise.all(stems.map(function (s) { return self.impacts(s); })).then(function (found) {
+    return Promise.all(own).then(function (found) {
       var pending = [];
       queryWords.forEach(function (word, position) {
         var isStop = self.stopwords.has(word);
         var known = found[position] !== null;
-        var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]);
+        var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]) || self.noExpansions.has(bases[position]);
         if (isStop || known || isRule) return;
         pending.push(self.relatedTerms(word).then(function (list) { related[position] = list; }));
         pending.push(self.repairs(word, position === queryWords.length - 1).then(function (list) {
@@ -449,7 +492,7 @@
 
   // Per-document sums in dense arrays (a Map per concept was the slowest part of a query at 10,000
   // procedures); each document's additions happen in the order of search/query.py's, so the
-  // floating-point results are the same.
+  // floating-point results are the same. -> {totals, scored (a flag per document), docs (those scored)}
   Engine.prototype.score = function (concepts) {
     var self = this, k1 = this.manifest.k1, count = this.manifest.documents;
     var terms = [];
@@ -492,9 +535,7 @@
           present[doc] = 0;
         });
       });
-      var result = new Map();
-      scoredDocs.forEach(function (doc) { result.set(doc, totals[doc]); });
-      return result;
+      return { totals: totals, scored: scored, docs: scoredDocs };
     });
   };
 
@@ -510,22 +551,31 @@
     return found;
   };
 
-  function describeMatch(doc, terms, exactTag) {
+  // Where a document matched, as far as the term shards tell: {fields: bit mask of the
+  // manifest's match_fields holding a matched term, body: whether one is in none of them nor in an
+  // alternate method, alternates: flags by the index of the alternate methods holding one}.
+  Engine.prototype.matchPlaces = function (doc, terms) {
+    var self = this, found = { fields: 0, body: false, alternates: [] };
+    terms.forEach(function (term) {
+      var places = self.places(term), fields = places.fields, alternates = places.alternates;
+      var at = firstAtOrAfter(fields.docs, doc), explained = at < fields.docs.length && fields.docs[at] === doc;
+      if (explained) found.fields |= fields.values[at];
+      for (at = firstAtOrAfter(alternates.docs, doc); at < alternates.docs.length && alternates.docs[at] === doc; at++) {
+        found.alternates[alternates.values[at]] = explained = true;
+      }
+      if (!explained) found.body = true;
+    });
+    return found;
+  };
+
+  // search/query.py's describe_match: the fields that hold a matched term, "body" when one is in
+  // none of them, then the alternate methods that hold one, by their titles.
+  function describeMatch(places, exactTag, fieldNames, alternateTitles) {
     var described = exactTag ? ["tag"] : [];
-    var unexplained = new Set(terms);
-    ["title", "tags", "keywords", "summary"].forEach(function (name) {
-      var hit = false;
-      doc.fields[name].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
-      if (hit) described.push(name);
-    });
-    var alternates = [];
-    doc.alternates.forEach(function (alt) {
-      var hit = false;
-      alt[1].forEach(function (t) { if (terms.has(t)) { hit = true; unexplained.delete(t); } });
-      if (hit) alternates.push("alternate method: " + alt[0]);
-    });
-    if (unexplained.size) described.push("body");
-    return described.concat(alternates);
+    fieldNames.forEach(function (name, bit) { if (places.fields & (1 << bit)) described.push(name); });
+    if (places.body) described.push("body");
+    alternateTitles.forEach(function (title, index) { if (places.alternates[index]) described.push("alternate method: " + title); });
+    return described;
   }
 
   Engine.prototype.didYouMean = function (parsed) {
@@ -541,40 +591,65 @@
     });
   };
 
+  // MkDocs' directory URL of a page, as search/export.py's default_url: `area/name.md` -> `area/name/`.
+  function defaultUrl(path) {
+    var stem = path.slice(-3) === ".md" ? path.slice(0, -3) : path;
+    return stem === "index" || stem.slice(-6) === "/index" ? stem.slice(0, -5) : stem + "/";
+  }
+
   Engine.prototype.docData = function (docid) {
     var chunkSize = this.manifest.doc_chunk, chunk = Math.floor(docid / chunkSize);
     return this.file("docs/" + pad(chunk, 4) + ".json").then(function (docs) { return docs[docid - chunk * chunkSize]; });
   };
+
+  // The `limit` best candidates, best first: by tier, then score at 6 decimals (rounded as
+  // search/query.py's rank), then path. Document ids follow the paths' sorted order, so the id
+  // breaks ties, and the cut is found in one pass over the candidates instead of sorting them all.
+  function topDocuments(candidates, tier, totals, limit) {
+    var top = [], topTier = [], topScore = [];
+    for (var i = 0; i < candidates.length; i++) {
+      var doc = candidates[i], docTier = tier[doc], score = Math.round(totals[doc] * 1e6);
+      var at = top.length;
+      // Candidates come in no particular order, so an equal rank goes after a smaller id only.
+      while (at > 0 && (docTier > topTier[at - 1] || (docTier === topTier[at - 1] &&
+        (score > topScore[at - 1] || (score === topScore[at - 1] && doc < top[at - 1]))))) at--;
+      if (at >= limit) continue;
+      top.splice(at, 0, doc);
+      topTier.splice(at, 0, docTier);
+      topScore.splice(at, 0, score);
+      if (top.length > limit) { top.pop(); topTier.pop(); topScore.pop(); }
+    }
+    return top;
+  }
 
   Engine.prototype.search = function (query, limit) {
     var self = this;
     limit = limit || 10;
     return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
       return self.score(parsed.concepts).then(function (scored) {
-        var tiers = new Map();
-        (parsed.categoryDocs || []).forEach(function (d) { tiers.set(d, 1); });
-        (parsed.tagDocs || []).forEach(function (d) { tiers.set(d, 2); });
-        var candidates = new Set(scored.keys());
-        tiers.forEach(function (_, d) { candidates.add(d); });
-        var rank = function (d) { return [-(tiers.get(d) || 0), -Math.round((scored.get(d) || 0) * 1e6)]; };
-        var ranked = Array.from(candidates).map(function (d) { return { doc: d, rank: rank(d) }; });
-        var byRank = function (a, b) { return a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1]; };
-        ranked.sort(byRank);
-        var end = Math.min(limit, ranked.length);
-        while (end > 0 && end < ranked.length && byRank(ranked[end], ranked[end - 1]) === 0) end++;
-        var head = ranked.slice(0, end);
-        return Promise.all(head.map(function (h) { return self.docData(h.doc); })).then(function (docs) {
-          head.forEach(function (h, i) { h.data = docs[i]; });
-          head.sort(function (a, b) { return byRank(a, b) || (a.data.path < b.data.path ? -1 : a.data.path > b.data.path ? 1 : 0); });
-          var results = head.slice(0, limit).map(function (h) {
-            var terms = self.matchedTerms(parsed.concepts, h.doc);
+        var tier = new Uint8Array(self.manifest.documents), candidates = scored.docs.slice();
+        var addTier = function (value) {
+          return function (doc) {
+            if (!scored.scored[doc] && !tier[doc]) candidates.push(doc);
+            tier[doc] = value;
+          };
+        };
+        (parsed.categoryDocs || []).forEach(addTier(TIER_CATEGORY));
+        (parsed.tagDocs || []).forEach(addTier(TIER_EXACT_TAG));
+        var head = topDocuments(candidates, tier, scored.totals, limit);
+        var loading = Promise.all(head.map(function (doc) { return self.docData(doc); }));
+        // Where the results matched is worked out while their display data loads.
+        var places = head.map(function (doc) { return self.matchPlaces(doc, self.matchedTerms(parsed.concepts, doc)); });
+        return loading.then(function (docs) {
+          var results = head.map(function (doc, i) {
+            var data = docs[i];
             return {
-              path: h.data.path, url: h.data.url, title: h.data.title, tags: h.data.tags, summary: h.data.summary,
-              score: scored.get(h.doc) || 0, matched: describeMatch(h.data, terms, tiers.get(h.doc) === 2)
+              path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
+              score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === TIER_EXACT_TAG, self.manifest.match_fields, data.alternates)
             };
           });
-          var response = { query: String(query), results: results, total: candidates.size, corrections: parsed.corrections, didYouMean: null };
-          if (candidates.size) return response;
+          var response = { query: String(query), results: results, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
+          if (candidates.length) return response;
           return self.didYouMean(parsed).then(function (suggestion) { response.didYouMean = suggestion; return response; });
         });
       });

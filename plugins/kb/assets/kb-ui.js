@@ -129,21 +129,35 @@
     select(0);
   }
 
+  // The query goes into the address (?q=) once results are shown and typing pauses, not at every
+  // keystroke: history.replaceState is not free (Chromium fetches the favicon again each time).
+  // Leaving the page (pagehide) writes a pending query at once, so Back returns to it.
+  var REMEMBER_DELAY_MS = 500, rememberPending = null, rememberTimer = 0;
+
   function remember(query) {
+    clearTimeout(rememberTimer);
+    rememberPending = query;
+    rememberTimer = setTimeout(rememberNow, REMEMBER_DELAY_MS);
+  }
+
+  function rememberNow() {
+    clearTimeout(rememberTimer);
+    if (rememberPending === null) return;
     var url = new URL(location.href);
-    if (query) url.searchParams.set("q", query); else url.searchParams.delete("q");
-    history.replaceState(history.state, "", url.href);
+    if (rememberPending) url.searchParams.set("q", rememberPending); else url.searchParams.delete("q");
+    rememberPending = null;
+    if (url.href !== location.href) history.replaceState(history.state, "", url.href);
   }
 
   function run() {
     var query = input.value;
     var mine = ++sequence;
-    remember(query.trim());
     if (!query.trim()) {
       list.textContent = "";
       items = [];
       selected = -1;
       meta.textContent = IDLE_META;
+      remember("");
       return Promise.resolve();
     }
     return engine.search(query, LIMIT).then(function (response) {
@@ -151,6 +165,8 @@
     }).catch(function (error) {
       if (mine !== sequence) return;
       meta.textContent = "Search is not available: " + error.message;
+    }).then(function () {
+      if (mine === sequence) remember(query.trim());
     });
   }
 
@@ -159,6 +175,7 @@
   }
 
   input.addEventListener("input", run);
+  window.addEventListener("pagehide", rememberNow);
   input.addEventListener("focus", function () {
     setOpen(true);
     engine.load().catch(function () { /* reported when a search runs */ });
