@@ -255,17 +255,23 @@ def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> 
 COMMON_WORD_MIN_COUNT = 100
 
 
-def common_english_words() -> list[str]:
-    """Everyday English words (pyspellchecker's frequency list), so real words are not 'corrected'.
-
-    Slow (a 650 kB download-free resource is parsed); callers cache the result on disk.
-    """
+@lru_cache(maxsize=1)
+def _english_counts() -> dict[str, int]:
+    """pyspellchecker's English word counts: a 650 kB resource, parsed once for both tables below."""
     import gzip
     import json
     from importlib.resources import files
 
     with gzip.open(files("spellchecker").joinpath("resources/en.json.gz").open("rb")) as handle:
-        counts = json.load(handle)
+        return json.load(handle)
+
+
+def common_english_words() -> list[str]:
+    """Everyday English words (pyspellchecker's frequency list), so real words are not 'corrected'.
+
+    Slow; callers cache the result on disk.
+    """
+    counts = _english_counts()
     return sorted(w for w, n in counts.items() if n >= COMMON_WORD_MIN_COUNT and len(w) > 2 and w.isascii() and w.isalpha())
 
 
@@ -275,12 +281,7 @@ def english_term_rates() -> dict[str, float]:
     From pyspellchecker's frequency list: the counts of the words sharing a stem are summed
     (`show`, `shows`, `showed` all count for `show`). Slow; callers cache the result on disk.
     """
-    import gzip
-    import json
-    from importlib.resources import files
-
-    with gzip.open(files("spellchecker").joinpath("resources/en.json.gz").open("rb")) as handle:
-        counts = json.load(handle)
+    counts = _english_counts()
     total = sum(counts.values())
     rates: dict[str, float] = {}
     for word, count in counts.items():

@@ -88,7 +88,7 @@ with _light_whoosh_imports():
     from whoosh.writing import CLEAR
 
 
-FORMAT = 8
+FORMAT = 9
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
@@ -115,9 +115,14 @@ class ImpactField(FieldType):
 
 
 class _Codec(W3Codec):
-    """Whoosh's own format, without the per-posting field-length lookups nothing here reads."""
+    """Whoosh's own format, without the per-posting field-length lookups nothing here reads, and
+    with postings blocks left uncompressed: zlib was a tenth of an index build and of every read
+    of the postings, for an index that is a cache on local disk."""
 
     length_stats = False
+
+    def __init__(self) -> None:
+        super().__init__(compression=0)
 
 
 def _schema() -> Schema:

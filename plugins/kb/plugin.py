@@ -76,6 +76,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tag_shell: PageShell | None = None
         self.tag_files: list[tuple[TagEntry, File]] = []
         self._job: Any = None
+        self._work: Any = None
         self._starter: threading.Thread | None = None
         self._results: Any = None
 
@@ -93,8 +94,13 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tags_file = self._tags_file(config)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
-        result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
-        self._report(result, strict=self.config.strict)
+        self._start_search_job()
+        try:
+            result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
+            self._report(result, strict=self.config.strict)
+        except BaseException:
+            self._stop_search_job()
+            raise
         self.procedures = {p.path: p for p in result.procedures}
 
         self._add_templates(config)
@@ -216,7 +222,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             file.content_string = catalog.area_page(area, file.url, hold(file.src_uri))
         for file in generated.values():
             files.append(file)
-        self._start_search_job(config)
+        self._send_search_work(config)
 
         for asset in sorted(ASSETS_DIR.iterdir()):
             if asset.is_file() and not asset.name.startswith("."):
@@ -287,22 +293,26 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
 
     # ---- index and search data -------------------------------------------------------------------
-    def _start_search_job(self, config: MkDocsConfig) -> None:
-        """Refreshes the index and writes the search data in a second process while MkDocs renders
-        the pages: the engine's work then costs the build almost no wall-clock time on 2+ cores."""
+    def _start_search_job(self) -> None:
+        """Starts the second process that refreshes the index and writes the search data while
+        MkDocs renders the pages: the engine's work then costs the build little wall-clock time on
+        2+ cores. Started first thing, so its start and imports overlap the checks of on_config;
+        its work arrives from on_files (`_send_search_work`)."""
         import multiprocessing
 
         self._stop_search_job()
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
-        self._results = context.Queue()
-        docs_dir = Path(config.docs_dir)
-        # The files validated in on_config go along, so the second process does not parse them again.
-        loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
-        args = (docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded)
-        self._job = context.Process(target=_run_search_job, args=(args, self._results), daemon=True)
+        self._results, self._work = context.Queue(), context.Queue()
+        self._job = context.Process(target=_run_search_job, args=(self._work, self._results), daemon=True)
         # Starting blocks until the new interpreter has read its arguments (~0.3 s): not on the build's time.
         self._starter = threading.Thread(target=_start_process, args=(self._job, self._results), daemon=True)
         self._starter.start()
+
+    def _send_search_work(self, config: MkDocsConfig) -> None:
+        docs_dir = Path(config.docs_dir)
+        # The files checked in on_config go along, so the second process does not parse them again.
+        loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
+        self._work.put((docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded))
 
     def _stop_search_job(self, finished: bool = False) -> None:
         """Ends the second process: waits for it when it has `finished` its work, else stops it."""
@@ -356,13 +366,15 @@ def _start_process(process: Any, results: Any) -> None:
         results.put(f"cannot start the second process: {type(exc).__name__}: {exc}")
 
 
-def _run_search_job(args: tuple[Any, ...], results: Any) -> None:
+def _run_search_job(work: Any, results: Any) -> None:
     """The second process: the job's reports, or the error message, go back through the queue.
-    The engine is imported here, so the build's own process does not load Whoosh."""
+    The engine is imported here (while the build checks the procedures), so the build's own
+    process does not load Whoosh."""
     try:
-        started = time.perf_counter()
         from search.export import refresh_and_export
 
+        args = work.get()
+        started = time.perf_counter()
         refreshed, exported = refresh_and_export(*args)
         # As dicts: unpickling the report classes would import the engine into the build's process.
         results.put((dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started))
