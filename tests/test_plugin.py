@@ -71,9 +71,12 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_sample_builds_with_strict_and_brings_its_assets(sample_site: Path) -> None:
     home = read(sample_site, "index.html")
-    for asset in ("kb.css", "kb-stemmer.js"):
+    for asset in ("kb.css", "kb.js"):
         assert (sample_site / "assets" / "kb" / asset).is_file()
         assert f"assets/kb/{asset}" in home
+    # The three scripts, in load order, in one file.
+    bundle = (sample_site / "assets" / "kb" / "kb.js").read_text(encoding="utf-8")
+    assert bundle.index("root.kbStem =") < bundle.index("root.KbEngine =") < bundle.index("window.kbSearch =")
     # Our header: Material's search button and the kb search box, without Material's search plugin.
     assert 'for="__search"' in home
     assert "data-kb-search" in home
