@@ -386,21 +386,27 @@ def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:
     ]
 
 
-def test_page_shell_fills_title_content_and_url_escaping_the_title() -> None:
+def test_page_shell_fills_title_content_and_url_escaping_the_title(tmp_path: Path) -> None:
     shell = PageShell("tags")
     url = f"tags/{shell.slug}/"
-    shell.capture(
+    output = (
         f'<title>{shell.title} - KB</title><link rel="canonical" href="https://x/{url}">'
         f"<span>{shell.title}</span><article>{shell.content}</article>"
     )
+    dest = tmp_path / url / "index.html"
+    dest.parent.mkdir(parents=True)
+    dest.write_text(output, encoding="utf-8")
+    shell.capture(output, dest)
     page = shell.fill('Billing: Refund <fast> & "now"', "<h1>Refunds</h1><p>list</p>", "billing-refund")
     assert page == (
         '<title>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot; - KB</title><link rel="canonical" href="https://x/tags/billing-refund/">'
         "<span>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot;</span><article><h1>Refunds</h1><p>list</p></article>"
     )
+    shell.remove_output()  # the placeholder page and its folder leave the site
+    assert not dest.parent.exists() and (tmp_path / "tags").is_dir()
 
 
 def test_page_shell_refuses_a_theme_that_drops_the_content() -> None:
     shell = PageShell("tags")
     with pytest.raises(PluginError, match="dropped the content"):
-        shell.capture("<html><title>x</title></html>")
+        shell.capture("<html><title>x</title></html>", Path("tags/x/index.html"))

@@ -3,14 +3,17 @@
 - on_config: checks every procedure (errors fail the build with the `kb check` lines, warnings
   are logged so `mkdocs build --strict` fails on them), adds the plugin's templates, a header
   with the knowledge-base search box and its assets. No Markdown extension is needed.
-- on_files: generated pages (home, tags, one per tag, one per area, due for review), never written to docs_dir,
-  and the assets under assets/kb/.
+- on_files: generated pages (home, tags, one per area, due for review), never written to docs_dir,
+  and the assets under assets/kb/ (the scripts as one file).
 - on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
-- on_page_markdown: tag links, owner, review state, labelled alternate methods, related
-  procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content,
-  or is framed around the rendered page).
-- on_files starts, and on_post_build collects, a second process that refreshes the index
-  (incrementally) and writes the browser search data while the pages render.
+- on_page_read_source / on_page_markdown: a procedure's already parsed body and front matter;
+  tag links, owner, review state, labelled alternate methods, related procedures on each
+  procedure page (HTML goes in as placeholders, put back in on_page_content, or is framed around
+  the rendered page).
+- on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
+  placeholder tag page (shell.py).
+- on_config starts, on_files feeds and on_post_build collects a second process that refreshes
+  the index (incrementally) and writes the browser search data while the pages render.
 """
 
 from __future__ import annotations
@@ -279,7 +282,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         if self.tag_shell is not None and page.file.src_uri == self.tag_shell.src:
-            self.tag_shell.capture(output)
+            self.tag_shell.capture(output, Path(page.file.abs_dest_path))
         return output
 
     def _write_tag_pages(self, config: MkDocsConfig) -> None:
@@ -291,8 +294,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             dest = Path(file.abs_dest_path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(shell.fill(entry.tag.label, catalog.tag_page(entry, file.url), entry.slug), encoding="utf-8")
-        shell_file = File.generated(config, shell.src, content="")
-        shell.remove_output(Path(shell_file.abs_dest_path))
+        shell.remove_output()
         shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
 
     # ---- index and search data -------------------------------------------------------------------

@@ -33,21 +33,19 @@ class PageShell:
         self.content = f"<h1>kbshellcontent{nonce}</h1>"
         self.src = f"{folder}/{self.slug}.md"
         self._pieces: list[str] | None = None
+        self._dest: Path | None = None
         # One capturing group: re.split keeps the placeholders, at the odd positions.
         self._placeholder = re.compile("(" + "|".join(re.escape(token) for token in (self.content, self.title, self.slug)) + ")")
 
     def markdown(self) -> str:
         return f"---\ntitle: {self.title}\n---\n\n{self.content}\n"
 
-    def capture(self, output: str) -> None:
-        """Keeps the theme's HTML of the placeholder page, cut at the placeholders."""
+    def capture(self, output: str, dest: Path) -> None:
+        """Keeps the theme's HTML of the placeholder page (written to `dest`), cut at the placeholders."""
         if self.content not in output:
             raise PluginError(f"kb: the theme dropped the content of {self.src}; tag pages cannot be generated from it")
         self._pieces = self._placeholder.split(output)
-
-    @property
-    def captured(self) -> bool:
-        return self._pieces is not None
+        self._dest = dest
 
     def fill(self, title: str, content: str, slug: str) -> str:
         """The page as the theme would have rendered it with this title, HTML content and slug."""
@@ -56,8 +54,11 @@ class PageShell:
         values = {self.content: content, self.title: html.escape(title, quote=True), self.slug: slug}
         return "".join(values[piece] if position % 2 else piece for position, piece in enumerate(self._pieces))
 
-    def remove_output(self, dest: Path) -> None:
+    def remove_output(self) -> None:
         """Deletes the placeholder page from the built site (and its folder, when left empty)."""
+        dest = self._dest
+        if dest is None:
+            return
         dest.unlink(missing_ok=True)
         if dest.name == "index.html" and dest.parent.is_dir() and not any(dest.parent.iterdir()):
             dest.parent.rmdir()
