@@ -303,6 +303,8 @@ def typo_limit(word: str) -> int:
 
 def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """The same words in any order, each allowed the differences of `similar_words`."""
+    if a == b:
+        return True
     if len(a) != len(b):
         return False
     rest = list(b)
@@ -339,6 +341,12 @@ class _Forms:
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.category), -1 if self.subject is None else len(self.subject)
+
+    @property
+    def initials(self) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """The first letters of the words, sorted: alike words (`similar_words`) share their
+        first letter, so word-by-word alike tags have the same initials and the same shape."""
+        return tuple(sorted(w[:1] for w in self.category)), None if self.subject is None else tuple(sorted(w[:1] for w in self.subject))
 
 
 def _similar_forms(a: _Forms, b: _Forms) -> bool:
@@ -386,23 +394,28 @@ def near_duplicate_problems(procedures: Iterable[Procedure], vocabulary: Vocabul
             spelling.users.append(procedure)
             if procedure.reviewed is not None and procedure.reviewed < spelling.first_reviewed:
                 spelling.first_reviewed = procedure.reviewed
-    # Word-by-word alike tags have the same word counts: only those are compared pair by pair.
-    # Tags alike once spaces are gone (`Log in`, `Login`) are found through their compact form.
-    groups: dict[tuple[int, int], list[_Spelling]] = defaultdict(list)
+    # Word-by-word alike tags have the same word counts and initials: only those are compared
+    # pair by pair. Tags alike once spaces are gone (`Log in`, `Login`) are found through their
+    # compact form; one of the same shape counts as word-by-word alike.
+    groups: dict[tuple[Any, ...], list[_Spelling]] = defaultdict(list)
     compact: dict[str, list[_Spelling]] = defaultdict(list)
     for spelling in by_key.values():
-        groups[spelling.forms.shape].append(spelling)
+        groups[spelling.forms.shape, spelling.forms.initials].append(spelling)
         compact[spelling.forms.compact].append(spelling)
 
+    def rank(spelling: _Spelling) -> tuple[bool, int, _dt.date, str]:
+        return spelling.rank
+
     problems: list[Problem] = []
-    for group in groups.values():
-        group.sort(key=lambda s: s.rank)
-        for index, spelling in enumerate(group):
-            reference = next((other for other in group[:index] if _similar_forms(spelling.forms, other.forms)), None)
-            if reference is None:
-                reference = min((s for s in compact[spelling.forms.compact] if s.rank < spelling.rank), key=lambda s: s.rank, default=None)
-            if reference is not None:
-                problems.extend(_near_duplicate(spelling, reference))
+    for spelling in sorted(by_key.values(), key=rank):
+        forms, better = spelling.forms, spelling.rank
+        alike = [other for other in groups[forms.shape, forms.initials] if other.rank < better and _similar_forms(forms, other.forms)]
+        alike += [other for other in compact[forms.compact] if other.rank < better and other.forms.shape == forms.shape]
+        reference = min(alike, key=rank, default=None)
+        if reference is None:
+            reference = min((other for other in compact[forms.compact] if other.rank < better), key=rank, default=None)
+        if reference is not None:
+            problems.extend(_near_duplicate(spelling, reference))
     return problems
 
 

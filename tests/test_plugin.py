@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -252,11 +253,57 @@ def test_fresh_site_review_marks_and_alternates(fresh_site: Path) -> None:
 
 
 def test_fresh_site_search_data(fresh_site: Path) -> None:
-    try:
-        from search.export import write_search_data  # noqa: F401
-    except ImportError:
-        pytest.skip("search.export.write_search_data is not there yet")
     assert any((fresh_site / "kb-search").iterdir())
+
+
+def nav_targets(site: Path) -> dict[str, set[str]]:
+    """For every page of a site: where the links of its sidebar navigation lead, from the site root."""
+    found = {}
+    for html in site.rglob("index.html"):
+        page = html.relative_to(site).parent.as_posix()
+        base = "https://site/" + ("" if page == "." else page + "/")
+        text = html.read_text(encoding="utf-8")
+        if 'class="md-sidebar md-sidebar--primary"' not in text:
+            continue  # the 404 page
+        nav = text[text.index('class="md-sidebar md-sidebar--primary"') : text.index('class="md-sidebar md-sidebar--secondary"')]
+        targets = {urllib.parse.urljoin(base, href) for href in links(nav) if not href.startswith(("#", "https://github"))}
+        found[page] = {target.removeprefix("https://site/") for target in targets}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("site_name", "some_pages"),
+    [
+        ("sample_site", {"complaints/late-delivery", "tags/complaint-late-delivery", "areas/complaints"}),
+        ("fresh_site", {"shipping/late", "tags/complaint-late-shipment", "areas/shipping", "shipping/eu/customs", "top", "."}),
+    ],
+)
+def test_navigation_links_lead_to_the_navigation_pages_from_every_page(
+    site_name: str, some_pages: set[str], request: pytest.FixtureRequest
+) -> None:
+    # The navigation's HTML is rendered once per set of relative links and reused (partials/nav.html):
+    # pages as deep as one another but in other folders (a procedure, a tag page, an area page) still
+    # get links that lead to the right pages.
+    targets = nav_targets(request.getfixturevalue(site_name))
+    assert some_pages <= set(targets)
+    for page, found in targets.items():
+        assert found == {"", "areas/", "tags/", "due-for-review/"}, page
+
+
+def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from plugins.kb.pages import Catalog
+
+    def broken(*args: object) -> str:
+        raise OSError("disk full")
+
+    root = write_site(tmp_path / "kb", FRESH)
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setattr(Catalog, "tag_page", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build(load_config(str(root / "mkdocs.yml")))
 
 
 # ---- validation ------------------------------------------------------------------------------------

@@ -236,6 +236,50 @@ def test_tags_file_is_found_beside_mkdocs_yml_and_through_its_option(tmp_path: P
     assert "a.md:4: warning: unknown tag category 'Gizmos'" in run_kb("check", cwd=tmp_path).stdout
 
 
+def test_near_duplicates_of_a_collection_are_its_alike_pairs() -> None:
+    # Whatever the grouping that spares comparisons, the errors are those of comparing every pair:
+    # a spelling with an alike (similar_tags), better-ranked spelling gets an error on each use,
+    # naming such a spelling; every other spelling gets none.
+    import datetime
+    import random
+    from types import SimpleNamespace
+
+    categories = ["Complaint", "Complaints", "complaint", "Billing", "Biling", "Log in", "Login", "IT", "Shipping", "Shipment"]
+    subjects = ["Late Shipment", "late shipping", "Shipment Late", "Refund", "Refunds", "Log in", "Login", "", "Onboarding",
+                "Offboarding", "Damaged item", "Item damaged", "Cancel order", "Order cancellation", "Pass word", "Password",
+                "Over charge", "Overcharge"]  # fmt: skip
+    rng = random.Random(7)
+    duplicates = 0
+    for _ in range(60):
+        procedures = []
+        for number in range(rng.randint(2, 12)):
+            tags = [Tag.parse(f"{rng.choice(categories)}: {rng.choice(subjects)}") for _ in range(rng.randint(1, 3))]
+            reviewed = datetime.date(2025, rng.randint(1, 12), 1) if rng.random() < 0.8 else None
+            procedures.append(SimpleNamespace(path=f"p{number}.md", tags=tags, reviewed=reviewed, field_lines={}))
+        users: dict[str, list[SimpleNamespace]] = {}
+        labels: dict[str, str] = {}
+        for procedure in procedures:
+            for tag in procedure.tags:
+                users.setdefault(tag.key, []).append(procedure)
+                labels[tag.key] = tag.label
+
+        never = datetime.date.max
+        rank = {
+            key: (-len(found), min((p.reviewed for p in found if p.reviewed is not None), default=never), labels[key].casefold())
+            for key, found in users.items()
+        }
+        reported: dict[str, set[str]] = {}
+        for problem in near_duplicate_problems(procedures):
+            label, reference = problem.message.split("'")[1], problem.message.split("'")[3]
+            reported.setdefault(label, set()).add(problem.path)
+            assert similar_tags(Tag.parse(label), Tag.parse(reference)), problem.message
+        for key, label in labels.items():
+            better = [other for other in labels if rank[other] < rank[key] and similar_tags(Tag.parse(label), Tag.parse(labels[other]))]
+            assert reported.get(label, set()) == ({p.path for p in users[key]} if better else set()), label
+            duplicates += bool(better)
+    assert duplicates > 50
+
+
 # ---- near-duplicates through kb check ---------------------------------------------------------------
 def test_near_duplicate_tag_is_an_error_on_the_rarer_spelling(tmp_path: Path) -> None:
     root = write(

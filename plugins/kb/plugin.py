@@ -28,9 +28,12 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -38,6 +41,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.utils import normalize_url
 
 from search.cli import TAGS_FILE
 from search.model import FileCache, LoadResult, Procedure, load_procedures
@@ -59,6 +63,10 @@ SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js")  # in load order
 BUNDLE = "kb.js"
 SEARCH_BLOCK_START = re.compile(r'{%-?\s*if\s+"material/search"\s+in\s+config\.plugins\s*-?%}')
 JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
+# Navigation HTML is cached for pages it does not list (partials/nav.html), when it has at most
+# this many links: each page's cache key is its relative URL to each of them.
+MAX_CACHED_NAV_LINKS = 64
+NO_KEY = "-"
 SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
 HEADER_SEARCH = """<label class="md-header__button md-icon" for="__search">
       {% set icon = config.theme.icon.search or "material/magnify" %}
@@ -81,6 +89,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.fragments = Fragments()
         self.tag_shell: PageShell | None = None
         self.tag_files: list[tuple[TagEntry, File]] = []
+        self._tag_pages: Future[None] | None = None
+        self._nav_pages: set[int] = set()
+        self._nav_urls: list[str] | None = None
+        self._fragments: dict[str, str] = {}
         self._job: Any = None
         self._work: Any = None
         self._starter: threading.Thread | None = None
@@ -210,8 +222,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tag_files = [(entry, File.generated(config, entry.src, content="")) for entry in catalog.tags.values()]
         tag_pages.update((entry.src, file) for entry, file in self.tag_files)
         self.tag_shell = PageShell("tags") if self.tag_files else None
-        if self.tag_shell is not None:
-            add(self.tag_shell.src, False, self.tag_shell.markdown())
+        shell_file = add(self.tag_shell.src, False, self.tag_shell.markdown()) if self.tag_shell is not None else None
         area_files = [(area, add(area.src, False)) for area in catalog.areas.values()]
         hold = self.fragments.holder
         if home is not None:
@@ -226,6 +237,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             file.content_string = catalog.area_page(area, file.url, hold(file.src_uri))
         for file in generated.values():
             files.append(file)
+        if shell_file is not None:
+            # Rendered first, so the tag pages are written while MkDocs renders all the others.
+            files = Files([shell_file, *(file for file in files if file is not shell_file)])
         self._send_search_work(config)
 
         bundle = "\n;\n".join((ASSETS_DIR / name).read_text(encoding="utf-8") for name in SCRIPTS)
@@ -241,6 +255,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 
     @event_priority(-50)  # after other plugins, so the short navigation is the final one
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+        nav = self._short_nav(nav, config, files)
+        self._nav_pages = {id(page) for page in nav.pages}
+        urls = [url for url in (config.extra.get("homepage"), nav.homepage.url if nav.homepage else None) if url]
+        urls += _nav_urls(nav.items)
+        self._nav_urls = urls if len(urls) <= MAX_CACHED_NAV_LINKS else None
+        return nav
+
+    def _short_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         if config.nav is not None or self.catalog is None:
             return nav  # the site's own navigation wins
         home_file = files.get_file_from_path(HOME) or files.get_file_from_path("README.md")
@@ -255,6 +277,31 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             page.previous_page = pages[index - 1] if index > 0 else None
             page.next_page = pages[index + 1] if index + 1 < len(pages) else None
         return Navigation(pages, pages)
+
+    def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        """The theme's templates behind the plugin's own under `kb-theme/`, for the partials that
+        wrap them (partials/nav.html), and the cache of navigation HTML by folder depth."""
+        dirs = list(config.theme.dirs)
+        behind = dirs[dirs.index(str(TEMPLATES_DIR)) + 1 :] if str(TEMPLATES_DIR) in dirs else dirs
+        env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"kb-theme": jinja2.FileSystemLoader(behind)})])
+        self._fragments = {}
+        env.globals["kb_fragments"] = self._fragments
+        env.globals["kb_nav_key"] = self._nav_key
+        env.globals["kb_remember"] = self._remember
+        return env
+
+    def _nav_key(self, page: Any, base_url: str) -> str:
+        """The key under which a page's navigation HTML is cached: the links the navigation would
+        have from this page. The navigation lists none of the pages that get a key, so nothing in
+        it is marked active for them. Pages it lists, and navigations too long to compare, get none."""
+        if page is None or self._nav_urls is None or id(page) in self._nav_pages:
+            return NO_KEY
+        return "nav " + " ".join(normalize_url(url, page=page, base=base_url) for url in self._nav_urls)
+
+    def _remember(self, key: str, html: str) -> str:
+        if key != NO_KEY:
+            self._fragments[key] = html
+        return html
 
     def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
         """A procedure's body as read in on_config: MkDocs need not read and parse the file again.
@@ -283,19 +330,31 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         if self.tag_shell is not None and page.file.src_uri == self.tag_shell.src:
             self.tag_shell.capture(output, Path(page.file.abs_dest_path))
+            # Mostly file-system time (a folder and a file per tag), which a thread spends without
+            # holding the GIL while this one renders the other pages.
+            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-tag-pages")
+            self._tag_pages = writer.submit(self._write_tag_pages, self.tag_shell)
+            writer.shutdown(wait=False)
         return output
 
-    def _write_tag_pages(self, config: MkDocsConfig) -> None:
-        """The tag pages, from the theme's rendering of the placeholder page, which is then removed."""
-        shell, catalog = self.tag_shell, self.catalog
-        if shell is None or catalog is None:
+    def _write_tag_pages(self, shell: PageShell) -> None:
+        """The tag pages, filled into the theme's rendering of the placeholder page."""
+        if self.catalog is None:
             return
         for entry, file in self.tag_files:
             dest = Path(file.abs_dest_path)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(shell.fill(entry.tag.label, catalog.tag_page(entry, file.url), entry.slug), encoding="utf-8")
-        shell.remove_output()
-        shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
+            dest.write_text(shell.fill(entry.tag.label, self.catalog.tag_page(entry, file.url), entry.slug), encoding="utf-8")
+
+    def _finish_tag_pages(self, config: MkDocsConfig) -> None:
+        """Waits for the tag pages (their errors fail the build), then takes the placeholder page
+        out of the site and gives each tag page its sitemap entry."""
+        written, self._tag_pages = self._tag_pages, None
+        if written is None or self.tag_shell is None:
+            return
+        written.result()
+        self.tag_shell.remove_output()
+        self.tag_shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
 
     # ---- index and search data -------------------------------------------------------------------
     def _start_search_job(self) -> None:
@@ -331,7 +390,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._job = None
 
     def on_post_build(self, config: MkDocsConfig) -> None:
-        self._write_tag_pages(config)
+        self._finish_tag_pages(config)
         if self._job is None:
             return
         waiting = time.perf_counter()
@@ -352,6 +411,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         )
 
     def on_build_error(self, error: Exception) -> None:
+        if self._tag_pages is not None:
+            wait_futures([self._tag_pages])  # no thread left writing into the site after the build
+            self._tag_pages = None
         self._stop_search_job()
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
@@ -385,6 +447,16 @@ def _run_search_job(work: Any, results: Any) -> None:
         results.put((dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started))
     except Exception as exc:  # reported by on_post_build as a build error
         results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _nav_urls(items: list[Any]) -> list[str]:
+    """The URLs of a navigation's pages and links, sections included."""
+    urls = []
+    for item in items:
+        if getattr(item, "url", None):
+            urls.append(str(item.url))
+        urls += _nav_urls(getattr(item, "children", None) or [])
+    return urls
 
 
 def _page(files: Files, src: str) -> Page | None:
