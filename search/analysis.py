@@ -106,6 +106,11 @@ def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def stem_all(words: list[str]) -> list[str]:
+    """`stem` of each word, in one call to the stemmer (for tens of thousands of words)."""
+    return [word if len(word) < 3 or not word.isalpha() else term for word, term in zip(words, _stemmer.stemWords(words), strict=True)]
+
+
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1$")
 
 
@@ -283,11 +288,10 @@ def english_term_rates() -> dict[str, float]:
     """
     counts = _english_counts()
     total = sum(counts.values())
+    common = [word for word, count in counts.items() if count >= COMMON_WORD_MIN_COUNT and word.isascii() and word.isalpha()]
     rates: dict[str, float] = {}
-    for word, count in counts.items():
-        if count >= COMMON_WORD_MIN_COUNT and word.isascii() and word.isalpha():
-            term = stem(word)
-            rates[term] = rates.get(term, 0.0) + count / total
+    for word, term in zip(common, stem_all(common), strict=True):
+        rates[term] = rates.get(term, 0.0) + counts[word] / total
     return {term: float(f"{rate:.4g}") for term, rate in sorted(rates.items())}
 
 

@@ -31,6 +31,7 @@ did not change are not rewritten, so a static host or a browser cache keeps them
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import STOPWORDS, Thesaurus, load_thesaurus, related_words, stem
-from .index import IMPACT_DIGITS, RefreshReport, SearchIndex
+from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents
 from .model import FileCache
 from .query import (
     BACKGROUND_DOC_WORDS,
@@ -181,15 +182,20 @@ def write_search_data(
     out_dir: Path,
     urls: dict[str, str] | None = None,
     synonyms: Path | None = None,
+    contents: WrittenContents | None = None,
 ) -> ExportReport:
     """Writes the browser search data for an up-to-date index into out_dir.
 
     `urls` maps procedure paths (relative to the procedures folder) to page URLs relative to
-    the site root; by default the MkDocs convention `area/name/` is used.
+    the site root; by default the MkDocs convention `area/name/` is used. `contents`: what a full
+    refresh has just written (`SearchIndex.written`), read instead of the index itself.
     """
     urls = urls or {}
     writer = _Writer(out_dir)
-    with index.open() as reader:
+    source: contextlib.AbstractContextManager[IndexReader | WrittenContents] = (
+        contextlib.nullcontext(contents) if contents is not None else index.open()
+    )
+    with source as reader:
         stored = sorted(reader.documents(), key=lambda item: item[1]["path"])
         docid = {docnum: position for position, (docnum, _) in enumerate(stored)}
         for chunk_start in range(0, len(stored), DOC_CHUNK):
@@ -287,7 +293,7 @@ def refresh_and_export(
     `cache`: the files the build has read already, so they are not parsed twice."""
     index = SearchIndex(procedures_root, index_dir)
     refreshed = index.refresh(cache=cache)
-    return refreshed, write_search_data(index, out_dir, urls, synonyms)
+    return refreshed, write_search_data(index, out_dir, urls, synonyms, index.written)
 
 
 def default_url(path: str) -> str:

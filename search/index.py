@@ -42,7 +42,8 @@ import shutil
 import sys
 import time
 import types
-from collections import Counter
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby, repeat, takewhile
@@ -304,6 +305,9 @@ class SearchIndex:
         self._english: frozenset[str] | None = None
         self._english_rates: dict[str, float] | None = None
         self._sorted_words: list[str] | None = None
+        # What the last refresh wrote when it wrote every document: the export of a freshly
+        # built index reads it from memory instead of reading the index back.
+        self.written: WrittenContents | None = None
 
     # ---- state -------------------------------------------------------------------------
     def _indexed_files(self, reload: bool = False) -> dict[str, list[Any]] | None:
@@ -386,6 +390,7 @@ class SearchIndex:
         from .model import load_file
 
         started = time.perf_counter()
+        self.written = None
         with self._write_lock(lock_wait, notify):
             state = _read_json(self.files_path)
             if not isinstance(state, dict) or state.get("format") != FORMAT or not whoosh_index.exists_in(str(self.dir), INDEX_NAME):
@@ -458,14 +463,15 @@ class SearchIndex:
             if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
                 notify(f"writing the index ({len(analysed)} procedures) ...")
             writer = ix.writer(limitmb=256, compound=False, codec=_Codec())
+            documents_written = [item.document(averages) for item in analysed]
             try:
                 if full:
                     writer.mergetype = CLEAR
                 else:
                     for rel in set(deleted) | set(todo):
                         writer.delete_by_term("path", rel)
-                for item in analysed:
-                    writer.add_document(**item.document(averages))
+                for document in documents_written:
+                    writer.add_document(**document)
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -477,6 +483,7 @@ class SearchIndex:
             vocabulary = {word: count for word, count in sorted(vocab.items()) if count > 0}
             _atomic_write_json(self.vocab_path, vocabulary)
             self._write_state(files, documents, totals)
+            self.written = WrittenContents(documents_written) if full else None
             self._vocab, self._sorted_words = vocabulary, None
             report.unchanged = len(files) - report.added - report.updated
             report.seconds = time.perf_counter() - started
@@ -576,6 +583,46 @@ def _posting_blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[floa
             weights.append(matcher.weight())
         matcher.next()
     yield ids, weights
+
+
+class WrittenContents:
+    """The documents a full refresh has just written, answering the browser export's questions
+    as an IndexReader of that index would, from memory: in the same order, with the weights
+    stored as Whoosh stores them (32-bit floats) and the keyword values as it decodes them."""
+
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self._documents = documents  # in the order written: Whoosh's document numbers
+        self._keyword_docs: dict[str, dict[str, list[int]]] = {}
+
+    def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for docnum, document in enumerate(self._documents):
+            yield docnum, {"path": document["path"], **document["meta"]}
+
+    def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
+        postings: defaultdict[str, dict[int, float]] = defaultdict(dict)
+        for docnum, document in enumerate(self._documents):
+            impacts = document["text"]
+            for term, weight in zip(impacts, map(round, array("f", impacts.values()), repeat(IMPACT_DIGITS)), strict=True):
+                postings[term][docnum] = weight
+        for term in sorted(postings):
+            yield term, postings[term]
+
+    def _keywords(self, fieldname: str) -> dict[str, list[int]]:
+        """Encoded value -> document numbers, of the keyword field `tagkey` or `category`."""
+        if fieldname not in self._keyword_docs:
+            found: dict[str, list[int]] = {}
+            for docnum, document in enumerate(self._documents):
+                for value in dict.fromkeys(document[fieldname].split()):
+                    found.setdefault(value, []).append(docnum)
+            self._keyword_docs[fieldname] = found
+        return self._keyword_docs[fieldname]
+
+    def keyword_values(self, fieldname: str) -> Iterator[str]:
+        for value in sorted(self._keywords(fieldname)):
+            yield value.replace("_", " ")
+
+    def documents_with(self, fieldname: str, value: str) -> list[int]:
+        return self._keywords(fieldname).get(encode_key(value), [])
 
 
 class IndexReader:

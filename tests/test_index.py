@@ -202,6 +202,29 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
         assert len(reader._leaves) == 2
 
 
+def test_what_a_full_refresh_wrote_reads_as_the_index_does(tmp_path: Path) -> None:
+    """The export of a freshly built index reads it from memory: the same answers, in the same
+    order, as reading the index (32-bit weights, decoded keyword values) - else browser and CLI
+    would rank apart."""
+    root = tmp_path / "kb"
+    make_folder(root, 120)
+    (root / "area0" / "tagged.md").write_text(procedure_text("Tagged", ["Odd_Category: Under_score", "Area: Topic 1"]), encoding="utf-8")
+    index = SearchIndex(root, tmp_path / "idx")
+    index.refresh()
+    written = index.written
+    assert written is not None
+    with index.open() as reader:
+        assert list(written.documents()) == list(reader.documents())
+        assert list(written.all_impacts()) == list(reader.all_impacts())
+        for fieldname in ("tagkey", "category"):
+            values = list(reader.keyword_values(fieldname))
+            assert list(written.keyword_values(fieldname)) == values
+            assert all(written.documents_with(fieldname, value) == reader.documents_with(fieldname, value) for value in values)
+    (root / "area0" / "tagged.md").unlink()
+    index.refresh()
+    assert index.written is None  # an incremental refresh: the export reads the index
+
+
 def test_whoosh_import_stand_ins_step_aside() -> None:
     """search.index loads Whoosh without urllib.request and the cached_property package; anyone
     importing them afterwards gets the real modules, and Whoosh's property still works."""
