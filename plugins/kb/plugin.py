@@ -6,12 +6,14 @@
 - on_files: generated pages (home, tags, one per area, due for review), never written to docs_dir,
   and the assets under assets/kb/ (the scripts as one file).
 - on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
+- on_env: the navigation's HTML rendered once for all the pages it does not list that see the
+  same links (partials/nav.html wraps the theme's).
 - on_page_read_source / on_page_markdown: a procedure's already parsed body and front matter;
   tag links, owner, review state, labelled alternate methods, related procedures on each
   procedure page (HTML goes in as placeholders, put back in on_page_content, or is framed around
   the rendered page).
 - on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
-  placeholder tag page (shell.py).
+  placeholder tag page (shell.py) and written by a thread while the other pages render.
 - on_config starts, on_files feeds and on_post_build collects a second process that refreshes
   the index (incrementally) and writes the browser search data while the pages render.
 """
@@ -280,7 +282,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 
     def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
         """The theme's templates behind the plugin's own under `kb-theme/`, for the partials that
-        wrap them (partials/nav.html), and the cache of navigation HTML by folder depth."""
+        wrap them (partials/nav.html), and the cache of navigation HTML."""
         dirs = list(config.theme.dirs)
         behind = dirs[dirs.index(str(TEMPLATES_DIR)) + 1 :] if str(TEMPLATES_DIR) in dirs else dirs
         env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"kb-theme": jinja2.FileSystemLoader(behind)})])
@@ -294,7 +296,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         """The key under which a page's navigation HTML is cached: the links the navigation would
         have from this page. The navigation lists none of the pages that get a key, so nothing in
         it is marked active for them. Pages it lists, and navigations too long to compare, get none."""
-        if page is None or self._nav_urls is None or id(page) in self._nav_pages:
+        if not isinstance(page, Page) or self._nav_urls is None or id(page) in self._nav_pages:
             return NO_KEY
         return "nav " + " ".join(normalize_url(url, page=page, base=base_url) for url in self._nav_urls)
 
