@@ -94,7 +94,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._tag_pages: Future[None] | None = None
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
-        self._fragments: dict[str, str] = {}
+        self._nav_html: dict[str, str] = {}
         self._job: Any = None
         self._work: Any = None
         self._starter: threading.Thread | None = None
@@ -286,8 +286,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         dirs = list(config.theme.dirs)
         behind = dirs[dirs.index(str(TEMPLATES_DIR)) + 1 :] if str(TEMPLATES_DIR) in dirs else dirs
         env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"kb-theme": jinja2.FileSystemLoader(behind)})])
-        self._fragments = {}
-        env.globals["kb_fragments"] = self._fragments
+        self._nav_html = {}
+        env.globals["kb_nav_html"] = self._nav_html
         env.globals["kb_nav_key"] = self._nav_key
         env.globals["kb_remember"] = self._remember
         return env
@@ -302,7 +302,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 
     def _remember(self, key: str, html: str) -> str:
         if key != NO_KEY:
-            self._fragments[key] = html
+            self._nav_html[key] = html
         return html
 
     def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
