@@ -74,14 +74,18 @@ def words(text: str) -> list[str]:
 
 def _word_tokens(pattern: re.Pattern[str], text: str) -> list[str]:
     """The words `pattern` finds, without possessive `'s` or apostrophes; single letters dropped."""
-    tokens = []
-    for token in pattern.findall(_THOUSANDS.sub("", text)):
-        if token[-2:].lower() == "'s":
-            token = token[:-2]
-        token = token.replace("'", "")
-        if len(token) > 1 or token.isdigit():
-            tokens.append(token)
-    return tokens
+    if "," in text:
+        text = _THOUSANDS.sub("", text)
+    tokens = pattern.findall(text)
+    if "'" in text:
+        tokens = [_without_apostrophes(token) if "'" in token else token for token in tokens]
+    return [token for token in tokens if len(token) > 1 or token.isdigit()]
+
+
+def _without_apostrophes(token: str) -> str:
+    if token[-2:].lower() == "'s":
+        token = token[:-2]
+    return token.replace("'", "")
 
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*")

@@ -82,7 +82,7 @@ def _light_whoosh_imports() -> Iterator[None]:
 
 with _light_whoosh_imports():
     from whoosh import index as whoosh_index
-    from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher
+    from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
     from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
     from whoosh.formats import Existence
     from whoosh.matching.wrappers import FilterMatcher
@@ -94,6 +94,7 @@ INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
+IMPACT_FIELD = "text"
 SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
 # Title and tags name the situation; keywords are the reps' own words for it; the body and the
 # alternate methods describe it at length. Short fields normalise their length less (b).
@@ -102,28 +103,101 @@ FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0
 
 
 class ImpactField(FieldType):
-    """A field whose value is {term: impact}, indexed as given: the impact is the posting weight.
+    """A field of analysed terms whose posting weight is the impact (see `ImpactPostings`).
 
-    The terms are analysed already, so Whoosh's tokenizer is skipped, and the field is not
-    "scorable": Whoosh keeps no field lengths for it, as the impacts are length-normalised.
+    Not "scorable": Whoosh keeps no field lengths for it, as the impacts are length-normalised.
+    Its postings never pass through `add_document`; the codec's field writer writes them.
     """
 
     def __init__(self) -> None:
         super().__init__(format=Existence(), analyzer=None, scorable=False)
 
-    def index(self, value: dict[str, float], **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        return ((term.encode("utf-8"), 1, impact, b"") for term, impact in value.items())
+
+class ImpactPostings:
+    """term -> (document numbers, impacts) of the documents a writer adds, in document order.
+
+    Whoosh would take every posting one at a time through add_document, its sorting pool and
+    its block writer: over half of an index build. Inverted here in one pass, they are written
+    a block at a time (`_ImpactFieldWriter`), and the browser export of a full build reads
+    them from here (`WrittenContents`).
+    """
+
+    def __init__(self) -> None:
+        self.terms: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+
+    def add(self, docnum: int, impacts: Mapping[str, float]) -> None:
+        terms = self.terms
+        for term, impact in impacts.items():
+            docnums, weights = terms[term]
+            docnums.append(docnum)
+            weights.append(impact)
+
+
+class _ImpactFieldWriter(W3FieldWriter):
+    """Writes the pool's postings as Whoosh does, then those of `ImpactPostings` a whole block
+    at a time into Whoosh's own postings writer: the same bytes as adding each posting (checked
+    on full and incremental builds) with whoosh-reloaded 2.7.5, which is pinned."""
+
+    def __init__(self, codec: _Codec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._impacts = codec.impacts
+
+    def add_postings(self, schema: Schema, lengths: Any, items: Iterator[tuple[Any, ...]]) -> None:
+        terms = self._impacts.terms
+
+        def other_fields() -> Iterator[tuple[Any, ...]]:
+            # A merged segment's impacts come through the pool. Their document numbers follow
+            # those of the added documents (Whoosh merges at commit), so appending keeps order.
+            for item in items:
+                if item[0] == IMPACT_FIELD:
+                    docnums, weights = terms[item[1].decode("utf-8")]
+                    docnums.append(item[2])
+                    weights.append(item[3])
+                else:
+                    yield item
+
+        super().add_postings(schema, lengths, other_fields())
+        if not terms:
+            return
+        self.start_field(IMPACT_FIELD, schema[IMPACT_FIELD])
+        postings = self._postwriter
+        limit = postings._blocklimit
+        for term in sorted(terms):
+            docnums, weights = terms[term]
+            self.start_term(term.encode("utf-8"))
+            for start in range(0, len(docnums), limit):
+                if start:  # the previous block was full: Whoosh writes it when the next posting comes
+                    postings._write_block()
+                block = weights[start : start + limit]
+                top = max(block)
+                postings._ids = array("I", docnums[start : start + limit])
+                postings._weights = array("f", block)
+                postings._maxweight = top if top > 0 else 0  # as add_posting keeps it
+            self.finish_term()  # writes the last block
+        self.finish_field()
 
 
 class _Codec(W3Codec):
     """Whoosh's own format, without the per-posting field-length lookups nothing here reads, and
     with postings blocks left uncompressed: zlib was a tenth of an index build and of every read
-    of the postings, for an index that is a cache on local disk."""
+    of the postings, for an index that is a cache on local disk. The impacts of the documents
+    added are written from `impacts`."""
 
     length_stats = False
 
-    def __init__(self) -> None:
+    def __init__(self, impacts: ImpactPostings | None = None) -> None:
         super().__init__(compression=0)
+        self.impacts = impacts or ImpactPostings()
+
+    def field_writer(self, storage: Any, segment: Any) -> _ImpactFieldWriter:
+        return _ImpactFieldWriter(self, storage, segment)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The TOC pickles each segment with its codec; the impacts belong to one build only."""
+        return {name: value for name, value in self.__dict__.items() if name != "impacts"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, impacts=ImpactPostings())
 
 
 def _schema() -> Schema:
@@ -244,10 +318,10 @@ class AnalysedProcedure:
                 impact[term] += count * scale
         return {term: round(value, IMPACT_DIGITS) for term, value in impact.items()}
 
-    def document(self, averages: dict[str, float]) -> dict[str, Any]:
+    def document(self) -> dict[str, Any]:
+        """The fields Whoosh indexes and stores; the impacts go in through `ImpactPostings`."""
         return {
             "path": self.path,
-            "text": self.impacts(averages),
             "tagkey": " ".join(encode_key(key) for key in self.tag_keys),
             "category": " ".join(encode_key(key) for key in self.categories),
             "meta": self.meta,
@@ -462,15 +536,17 @@ class SearchIndex:
             averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
             if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
                 notify(f"writing the index ({len(analysed)} procedures) ...")
-            writer = ix.writer(limitmb=256, compound=False, codec=_Codec())
-            documents_written = [item.document(averages) for item in analysed]
+            impacts = ImpactPostings()
+            writer = ix.writer(limitmb=256, compound=False, codec=_Codec(impacts))
+            documents_written = [item.document() for item in analysed]
             try:
                 if full:
                     writer.mergetype = CLEAR
                 else:
                     for rel in set(deleted) | set(todo):
                         writer.delete_by_term("path", rel)
-                for document in documents_written:
+                for item, document in zip(analysed, documents_written, strict=True):
+                    impacts.add(writer.docnum, item.impacts(averages))
                     writer.add_document(**document)
                 writer.commit()
             except BaseException:
@@ -483,7 +559,7 @@ class SearchIndex:
             vocabulary = {word: count for word, count in sorted(vocab.items()) if count > 0}
             _atomic_write_json(self.vocab_path, vocabulary)
             self._write_state(files, documents, totals)
-            self.written = WrittenContents(documents_written) if full else None
+            self.written = WrittenContents(documents_written, impacts) if full else None
             self._vocab, self._sorted_words = vocabulary, None
             report.unchanged = len(files) - report.added - report.updated
             report.seconds = time.perf_counter() - started
@@ -590,8 +666,9 @@ class WrittenContents:
     as an IndexReader of that index would, from memory: in the same order, with the weights
     stored as Whoosh stores them (32-bit floats) and the keyword values as it decodes them."""
 
-    def __init__(self, documents: list[dict[str, Any]]) -> None:
+    def __init__(self, documents: list[dict[str, Any]], impacts: ImpactPostings) -> None:
         self._documents = documents  # in the order written: Whoosh's document numbers
+        self._impacts = impacts
         self._keyword_docs: dict[str, dict[str, list[int]]] = {}
 
     def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -599,13 +676,10 @@ class WrittenContents:
             yield docnum, {"path": document["path"], **document["meta"]}
 
     def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
-        postings: defaultdict[str, dict[int, float]] = defaultdict(dict)
-        for docnum, document in enumerate(self._documents):
-            impacts = document["text"]
-            for term, weight in zip(impacts, map(round, array("f", impacts.values()), repeat(IMPACT_DIGITS)), strict=True):
-                postings[term][docnum] = weight
-        for term in sorted(postings):
-            yield term, postings[term]
+        terms = self._impacts.terms
+        for term in sorted(terms):
+            docnums, weights = terms[term]
+            yield term, dict(zip(docnums, map(round, array("f", weights), repeat(IMPACT_DIGITS)), strict=True))
 
     def _keywords(self, fieldname: str) -> dict[str, list[int]]:
         """Encoded value -> document numbers, of the keyword field `tagkey` or `category`."""
