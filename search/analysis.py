@@ -6,14 +6,17 @@ export agree on what a term is.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import pickle
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import Stemmer
 
@@ -227,7 +230,8 @@ def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> 
     """The built-in synonyms plus an editor-maintained file, if given.
 
     Parsing stems a few thousand words; with `cache_dir` the result is pickled there and reused
-    while the synonym files keep their size and modification time.
+    while the synonym files keep their size and modification time. The built-in part alone is
+    an installed table (`installed_table`).
     """
     sources = [path for path in (BUILTIN_SYNONYMS, extra) if path is not None]
     try:
@@ -243,13 +247,9 @@ def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> 
                 return thesaurus
         except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError):
             pass
-    thesaurus = Thesaurus()
-    for path in sources:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SynonymFileError(path, 1, f"cannot read synonyms file: {exc}") from exc
-        parse_synonym_lines(text.splitlines(), path, thesaurus)
+    thesaurus = installed_table("thesaurus", lambda: _parse_synonym_file(BUILTIN_SYNONYMS, Thesaurus()))
+    if extra is not None:
+        _parse_synonym_file(extra, thesaurus)
     if cache is not None and cache.parent.is_dir():
         tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
         try:
@@ -261,7 +261,75 @@ def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> 
     return thesaurus
 
 
+def _parse_synonym_file(path: Path, thesaurus: Thesaurus) -> Thesaurus:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SynonymFileError(path, 1, f"cannot read synonyms file: {exc}") from exc
+    parse_synonym_lines(text.splitlines(), path, thesaurus)
+    return thesaurus
+
+
+def user_cache_dir() -> Path:
+    """Where Service KB keeps what it can derive again: `$XDG_CACHE_HOME/service-kb`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "service-kb"
+
+
+Table = TypeVar("Table")
+
+
+def installed_table(name: str, derive: Callable[[], Table]) -> Table:
+    """A table derived from installed data only (pyspellchecker's word counts, the shipped
+    related words and synonyms), kept once per machine in the user's cache folder.
+
+    Deriving them all took about a second of every cold index build and export; reading them,
+    a tenth of that. The file name carries a digest of what they are derived from, this module's
+    code included, so a change to any of it derives them again; where the cache folder cannot be
+    written they are derived each time. Each call returns a fresh object, free to modify.
+    """
+    folder = user_cache_dir() / "tables"
+    path = folder / f"{name}.{_installed_data_digest()}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError):
+        pass
+    table = derive()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        for stale in folder.glob(f"{name}.*.pickle"):
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _installed_data_digest() -> str:
+    """Size and modification time of each source of the installed tables, and this module's code."""
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10)
+    for source in (_english_counts_resource(), Stemmer.__file__, RELATED_WORDS, BUILTIN_SYNONYMS):
+        try:
+            stat = os.stat(source)
+            digest.update(f"{source}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        except (OSError, TypeError):
+            digest.update(f"{source}\0-\n".encode())
+    return digest.hexdigest()
+
+
 COMMON_WORD_MIN_COUNT = 100
+
+
+def _english_counts_resource() -> Any:
+    from importlib.resources import files
+
+    return files("spellchecker").joinpath("resources/en.json.gz")
 
 
 @lru_cache(maxsize=1)
@@ -269,27 +337,42 @@ def _english_counts() -> dict[str, int]:
     """pyspellchecker's English word counts: a 650 kB resource, parsed once for both tables below."""
     import gzip
     import json
-    from importlib.resources import files
 
-    with gzip.open(files("spellchecker").joinpath("resources/en.json.gz").open("rb")) as handle:
+    with gzip.open(_english_counts_resource().open("rb")) as handle:
         return json.load(handle)
 
 
 def common_english_words() -> list[str]:
     """Everyday English words (pyspellchecker's frequency list), so real words are not 'corrected'.
+    An installed table."""
+    return installed_table("english-words", _common_english_words)
 
-    Slow; callers cache the result on disk.
-    """
+
+def _common_english_words() -> list[str]:
     counts = _english_counts()
     return sorted(w for w, n in counts.items() if n >= COMMON_WORD_MIN_COUNT and len(w) > 2 and w.isascii() and w.isalpha())
+
+
+def english_word_stems() -> dict[str, str]:
+    """The stem of each of `common_english_words()`. An installed table."""
+    return installed_table("english-stems", _english_word_stems)
+
+
+def _english_word_stems() -> dict[str, str]:
+    common = _common_english_words()
+    return dict(zip(common, stem_all(common), strict=True))
 
 
 def english_term_rates() -> dict[str, float]:
     """How often each term (stem) occurs in everyday English, per word of running text.
 
     From pyspellchecker's frequency list: the counts of the words sharing a stem are summed
-    (`show`, `shows`, `showed` all count for `show`). Slow; callers cache the result on disk.
+    (`show`, `shows`, `showed` all count for `show`). An installed table.
     """
+    return installed_table("english-rates", _english_term_rates)
+
+
+def _english_term_rates() -> dict[str, float]:
     counts = _english_counts()
     total = sum(counts.values())
     common = [word for word, count in counts.items() if count >= COMMON_WORD_MIN_COUNT and word.isascii() and word.isalpha()]
@@ -330,10 +413,17 @@ class RelatedWords:
             self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
         return self._lines
 
-    def table(self) -> dict[str, tuple[str, ...]]:
-        """Every word with its related words, read in one pass (for the browser export)."""
+    def table(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(word, its stem, its related words) for every word of the file, for the browser
+        export. An installed table when it is the shipped file."""
+        if self.path == RELATED_WORDS:
+            return installed_table("related", self._table)
+        return self._table()
+
+    def _table(self) -> list[tuple[str, str, tuple[str, ...]]]:
         entries = dict(line.split("\t", 1) for line in self._all_lines())
-        return {word: _related_in(entries.get(value[1:], "") if value.startswith("=") else value) for word, value in entries.items()}
+        related = [_related_in(entries.get(value[1:], "") if value.startswith("=") else value) for value in entries.values()]
+        return list(zip(entries, stem_all(list(entries)), related, strict=True))
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import STOPWORDS, Thesaurus, load_thesaurus, related_words, stem_all
+from .analysis import STOPWORDS, Thesaurus, english_word_stems, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents
 from .model import FileCache
 from .query import (
@@ -226,12 +226,12 @@ def write_search_data(
         # A word the collection lacks is found missing in the shard of its stem; what the query
         # needs next about it is put there too, so it costs no second request.
         has_term = postings_of.__contains__
-        english = sorted(word for word in index.english_words() if len(word) >= 3)
-        for word, term in zip(english, stem_all(english), strict=True):
-            if not has_term(term):
+        stems = english_word_stems()
+        for word in sorted(index.english_words()):
+            term = stems.get(word) or stem(word)
+            if len(word) >= 3 and not has_term(term):
                 shard_of(term).setdefault(" english", []).append(word)
-        related = related_words().table()
-        for (word, candidates), term in zip(related.items(), stem_all(list(related)), strict=True):
+        for word, term, candidates in related_words().table():
             if not has_term(term):
                 found = choose_related(word, candidates, has_term)
                 if found:

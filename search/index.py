@@ -51,7 +51,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from .analysis import common_english_words, content_words, english_term_rates, stem
+from .analysis import common_english_words, content_words, english_term_rates, stem, user_cache_dir
 from .model import FileCache, content_hash, list_procedure_files
 
 
@@ -228,7 +228,7 @@ def default_index_dir(procedures_root: Path) -> Path:
     override = os.environ.get("KB_INDEX_DIR")
     if override:
         return Path(override).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "service-kb"
+    base = user_cache_dir()
     resolved = procedures_root.resolve()
     digest = hashlib.blake2b(str(resolved).encode(), digest_size=6).hexdigest()
     return base / f"{resolved.name or 'root'}-{digest}"

@@ -219,6 +219,50 @@ def test_user_synonyms_extend_the_builtin_list(write_procedure, tmp_path: Path) 
     assert QueryEngine(index, load_thesaurus(extra)).search("mailbox code").results[0].path == "a.md"
 
 
+def test_installed_tables_are_derived_once_per_machine_and_again_when_their_sources_change(tmp_path: Path, monkeypatch) -> None:
+    from search import analysis
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    derived = []
+
+    def derive() -> dict[str, int]:
+        derived.append(1)
+        return {"derivations": len(derived)}
+
+    first = analysis.installed_table("probe", derive)
+    second = analysis.installed_table("probe", derive)
+    assert first == second == {"derivations": 1}
+    assert second is not first  # free to modify
+    monkeypatch.setattr(analysis, "_installed_data_digest", lambda: "changed")
+    assert analysis.installed_table("probe", derive) == {"derivations": 2}
+    assert [path.name for path in (tmp_path / "cache" / "service-kb" / "tables").iterdir()] == ["probe.changed.pickle"]
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+    assert analysis.installed_table("probe", derive) == {"derivations": 3}  # cannot keep it: derived each time
+
+
+def test_installed_tables_equal_what_they_are_derived_from(tmp_path: Path, monkeypatch) -> None:
+    """Read from the machine's cache, the tables are what deriving them gives; an editor's
+    synonyms added to the built-in thesaurus do not stay in it for the next caller."""
+    from search import analysis
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for _ in range(2):  # derived and kept, then read back
+        assert analysis.common_english_words() == analysis._common_english_words()
+        assert analysis.english_term_rates() == analysis._english_term_rates()
+        stems = analysis.english_word_stems()
+        assert list(stems) == analysis._common_english_words()
+        assert all(stems[word] == analysis.stem(word) for word in list(stems)[::97])
+        table = analysis.related_words().table()
+        assert table == analysis.related_words()._table()
+        assert all(term == analysis.stem(word) and related == analysis.related_words().related(word) for word, term, related in table[::97])
+    extra = tmp_path / "synonyms.txt"
+    extra.write_text("mailbox code => voicemail pin\n", encoding="utf-8")
+    builtin = analysis._parse_synonym_file(analysis.BUILTIN_SYNONYMS, Thesaurus()).rules
+    assert (base_form("mailbox"), base_form("code")) in load_thesaurus(extra).rules
+    assert load_thesaurus().rules == builtin
+
+
 def test_analysis_folds_accents_case_and_numbers() -> None:
     assert words("Muñoz paid $1,000 on 2026-01-05") == ["munoz", "paid", "1000", "on", "2026", "01", "05"]
     assert terms("The refunds were REFUNDED") == ["refund", "refund"]
