@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import STOPWORDS, Thesaurus, english_word_stems, load_thesaurus, related_words, stem
-from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents
+from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
 from .model import FileCache
 from .query import (
     BACKGROUND_DOC_WORDS,
@@ -177,6 +177,7 @@ def thesaurus_data(thesaurus: Thesaurus, has_term: Callable[[str], bool]) -> dic
     return {"longest": thesaurus.longest, "rules": rules, "no_expansions": sorted(no_expansions)}
 
 
+@gc_paused()
 def write_search_data(
     index: SearchIndex,
     out_dir: Path,

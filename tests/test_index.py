@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.fields import ID, Schema
@@ -325,3 +326,30 @@ def test_deleted_documents_stay_deleted_through_the_cached_property(tmp_path: Pa
     index.refresh()
     assert "area1/proc-00001.md" not in paths(index, "procedure")
     assert len(paths(index, "procedure")) == 11
+
+
+def test_the_garbage_collector_pauses_while_indexing_and_resumes_as_it_was() -> None:
+    import gc
+
+    from search.index import gc_paused
+
+    @gc_paused()
+    def work(fail: bool) -> bool:
+        with gc_paused():
+            pass
+        if fail:
+            raise ValueError
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    assert work(False) is False
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        work(True)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        work(False)
+        assert not gc.isenabled()  # a caller that had paused it keeps it paused
+    finally:
+        gc.enable()
