@@ -40,7 +40,8 @@ STOPWORDS = frozenset(
 )
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# The comma first: a pattern that starts with a literal is searched for it, not tried at every position.
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}\b)")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
 _stemmer = Stemmer.Stemmer("english")
 
