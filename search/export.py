@@ -129,8 +129,8 @@ def display_data(stored: dict[str, Any], urls: dict[str, str]) -> dict[str, Any]
     path = stored["path"]
     data = {"path": path, "title": stored["title"], "tags": stored["tags"], "summary": stored["summary"]}
     data["alternates"] = [title for title, _ in stored["alternates"]]
-    url = urls.get(path, default_url(path))
-    if url != default_url(path):
+    url = urls.get(path)
+    if url is not None and url != default_url(path):
         data["url"] = url
     return data
 

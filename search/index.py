@@ -204,7 +204,7 @@ class _Codec(W3Codec):
 def _schema() -> Schema:
     return Schema(
         path=ID(stored=True, unique=True),
-        text=ImpactField(),
+        **{IMPACT_FIELD: ImpactField()},
         tagkey=KEYWORD(scorable=False),
         category=KEYWORD(scorable=False),
         meta=STORED(),
@@ -754,8 +754,8 @@ class IndexReader:
             return self._impacts[term]
         found: dict[int, float] = {}
         for leaf, offset in self._leaves:
-            if ("text", term) in leaf:
-                for ids, weights in _posting_blocks(leaf.postings("text", term)):
+            if (IMPACT_FIELD, term) in leaf:
+                for ids, weights in _posting_blocks(leaf.postings(IMPACT_FIELD, term)):
                     if offset:
                         ids = [docnum + offset for docnum in ids]
                     found.update(zip(ids, map(round, weights, repeat(IMPACT_DIGITS)), strict=True))
@@ -777,14 +777,14 @@ class IndexReader:
         """
         streams = []
         for number, (leaf, _offset) in enumerate(self._leaves):
-            entries = takewhile(lambda entry: entry[0][0] == "text", leaf._terms.items_from("text", b""))
+            entries = takewhile(lambda entry: entry[0][0] == IMPACT_FIELD, leaf._terms.items_from(IMPACT_FIELD, b""))
             streams.append(((tbytes, n, terminfo) for ((_field, tbytes), terminfo), n in zip(entries, repeat(number))))
-        text_format = self._reader.schema["text"].format
+        text_format = self._reader.schema[IMPACT_FIELD].format
         for tbytes, group in groupby(heapq.merge(*streams, key=itemgetter(0, 1)), key=itemgetter(0)):
             found: dict[int, float] = {}
             for _tbytes, number, terminfo in group:
                 leaf, offset = self._leaves[number]
-                matcher = leaf._terms._codec.postings_reader(leaf._terms._postfile, terminfo, text_format, term=("text", tbytes))
+                matcher = leaf._terms._codec.postings_reader(leaf._terms._postfile, terminfo, text_format, term=(IMPACT_FIELD, tbytes))
                 if leaf.has_deletions():
                     matcher = FilterMatcher(matcher, leaf.deleted_docs_set, exclude=True)
                 for ids, weights in _posting_blocks(matcher):

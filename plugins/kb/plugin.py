@@ -268,7 +268,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         nav = self._short_nav(nav, config, files)
         self._nav_pages = {id(page) for page in nav.pages}
         urls = [url for url in (config.extra.get("homepage"), nav.homepage.url if nav.homepage else None) if url]
-        urls += _nav_urls(nav.items)
+        urls = list(dict.fromkeys(urls + _nav_urls(nav.items)))  # the home page is usually both
         self._nav_urls = urls if len(urls) <= MAX_CACHED_NAV_LINKS else None
         return nav
 
