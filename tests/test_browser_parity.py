@@ -122,3 +122,61 @@ def test_name_like_words_are_the_same_in_both_languages() -> None:
     )
     got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-engine.js")], json.dumps(queries))[0]
     assert got == [name_like(q) for q in queries]
+
+
+# Serves each document as a file of its own (doc_chunk 1) and holds each one back until the script
+# releases it: stdin gives the ranked paths and the ranks in the order their files arrive.
+PROGRESSIVE_SCRIPT = r"""
+const fs = require("fs"), path = require("path");
+const [assets, dir, query] = process.argv.slice(1);
+globalThis.kbStem = require(path.join(assets, "kb-stemmer.js"));
+const { Engine } = require(path.join(assets, "kb-engine.js"));
+const read = (name) => JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
+const allDocs = fs.readdirSync(path.join(dir, "docs")).sort().flatMap((name) => read("docs/" + name));
+const held = new Map();
+const engine = new Engine(dir, (url) => {
+  const name = url.slice(dir.length).replace(/^\//, "").replace(/\?.*$/, "");
+  if (name === "manifest.json") return Promise.resolve(Object.assign(read(name), { doc_chunk: 1 }));
+  if (!name.startsWith("docs/")) return Promise.resolve(read(name));
+  const doc = Number(name.slice(5, -5));
+  return new Promise((resolve) => held.set(doc, () => resolve([allDocs[doc]])));
+});
+const { ranked, release } = JSON.parse(fs.readFileSync(0, "utf8"));
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+(async () => {
+  const shown = [];
+  const done = engine.search(query, ranked.length, (partial) => shown.push(partial.results.map((r) => r.path)));
+  while (held.size < ranked.length) await tick();
+  for (const rank of release) {
+    held.get(allDocs.findIndex((d) => d.path === ranked[rank]))();
+    await tick();
+  }
+  const response = await done;
+  process.stdout.write(JSON.stringify({ shown, final: response.results.map((r) => r.path) }) + "\n");
+})();
+"""
+
+
+@pytest.mark.parametrize(
+    ("release", "expected_prefixes"),
+    [
+        ([0, 1, 2, 3], [1, 2, 3]),  # in rank order: the list grows one result at a time
+        ([3, 2, 1, 0], []),  # the best result last: nothing to show before all are there
+        ([1, 0, 3, 2], [2]),  # the first two together, then the rest
+    ],
+)
+def test_results_are_shown_as_soon_as_the_best_ones_have_their_data(
+    tmp_path: Path, release: list[int], expected_prefixes: list[int]
+) -> None:
+    index = SearchIndex(SAMPLE_PROCEDURES, tmp_path / "idx")
+    index.refresh()
+    write_search_data(index, tmp_path / "data")
+    query = "refund"
+    cli = run_kb("--procedures", str(SAMPLE_PROCEDURES), "--index-dir", str(tmp_path / "idx"), "search", "--json", "--limit", "4", query)
+    ranked = [r["path"] for r in json.loads(cli.stdout)["results"]]
+    assert len(ranked) == 4, "the sample needs 4 results for 'refund' for this test"
+    assets = ROOT / "plugins" / "kb" / "assets"
+    stdin = json.dumps({"ranked": ranked, "release": release})
+    got = node(["-e", PROGRESSIVE_SCRIPT, str(assets), str(tmp_path / "data"), query], stdin)[0]
+    assert got["final"] == ranked
+    assert got["shown"] == [ranked[:count] for count in expected_prefixes]

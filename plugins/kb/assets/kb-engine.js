@@ -622,7 +622,10 @@
     return top;
   }
 
-  Engine.prototype.search = function (query, limit) {
+  // `shown`, when given, is called with the response so far each time more of the ranked results,
+  // from the first on, have their display data: the box shows the best result as soon as its
+  // file arrives instead of waiting for every result's. The Promise is of the whole response.
+  Engine.prototype.search = function (query, limit, shown) {
     var self = this;
     limit = limit || 10;
     return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
@@ -637,18 +640,25 @@
         (parsed.categoryDocs || []).forEach(addTier(TIER_CATEGORY));
         (parsed.tagDocs || []).forEach(addTier(TIER_EXACT_TAG));
         var head = topDocuments(candidates, tier, scored.totals, limit);
-        var loading = Promise.all(head.map(function (doc) { return self.docData(doc); }));
+        var results = new Array(head.length), ready = 0;
+        var respond = function (list) {
+          return { query: String(query), results: list, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
+        };
         // Where the results matched is worked out while their display data loads.
         var places = head.map(function (doc) { return self.matchPlaces(doc, self.matchedTerms(parsed.concepts, doc)); });
-        return loading.then(function (docs) {
-          var results = head.map(function (doc, i) {
-            var data = docs[i];
-            return {
+        var loading = head.map(function (doc, i) {
+          return self.docData(doc).then(function (data) {
+            results[i] = {
               path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
               score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === TIER_EXACT_TAG, self.manifest.match_fields, data.alternates)
             };
+            var before = ready;
+            while (ready < results.length && results[ready]) ready++;
+            if (shown && ready > before && ready < results.length) shown(respond(results.slice(0, ready)));
           });
-          var response = { query: String(query), results: results, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
+        });
+        return Promise.all(loading).then(function () {
+          var response = respond(results);
           if (candidates.length) return response;
           return self.didYouMean(parsed).then(function (suggestion) { response.didYouMean = suggestion; return response; });
         });

@@ -30,6 +30,7 @@
   var meta = container.querySelector("[data-kb-meta]");
   var form = container.querySelector("[data-kb-form]");
   var toggle = document.getElementById("__search");
+  var scrollwrap = list.closest(".md-search__scrollwrap");
   var sequence = 0, selected = -1, items = [];
   var IDLE_META = meta.textContent;
 
@@ -54,14 +55,14 @@
     input.select();
   }
 
-  function select(index) {
+  function select(index, scroll) {
     if (!items.length) { selected = -1; return; }
     selected = (index + items.length) % items.length;
     items.forEach(function (item, i) {
       item.setAttribute("aria-selected", i === selected ? "true" : "false");
       item.classList.toggle("kb-result--selected", i === selected);
     });
-    items[selected].scrollIntoView({ block: "nearest" });
+    if (scroll !== false) items[selected].scrollIntoView({ block: "nearest" });
   }
 
   function renderResult(result, index) {
@@ -96,12 +97,14 @@
     return item;
   }
 
+  // A new list of results, the first selected. The list scrolls back to its top before it changes
+  // (reading the scroll position after would force a layout on every keystroke).
   function render(response) {
+    if (scrollwrap && scrollwrap.scrollTop) scrollwrap.scrollTop = 0;
     list.textContent = "";
     items = [];
     selected = -1;
-    var results = response.results.map(publicResult);
-    if (!results.length) {
+    if (!response.results.length) {
       meta.textContent = "No results";
       if (response.didYouMean) {
         meta.appendChild(document.createTextNode(". Did you mean "));
@@ -119,14 +122,19 @@
     }
     var corrected = Object.keys(response.corrections || {}).map(function (w) { return w + " → " + response.corrections[w]; });
     meta.textContent = response.total === 1 ? "1 matching procedure" :
-      (response.total > results.length ? "Top " + results.length + " of " + response.total : response.total) + " matching procedures";
+      (response.total > LIMIT ? "Top " + Math.min(LIMIT, response.total) + " of " + response.total : response.total) + " matching procedures";
     if (corrected.length) meta.textContent += " (also searched for " + corrected.join(", ") + ")";
-    results.forEach(function (result, index) {
-      var item = renderResult(result, index);
+    extend(response);
+    select(0, false);
+  }
+
+  // Adds the results of `response` that the list does not show yet (it shows a prefix of them).
+  function extend(response) {
+    response.results.slice(items.length).map(publicResult).forEach(function (result) {
+      var item = renderResult(result, items.length);
       items.push(item);
       list.appendChild(item);
     });
-    select(0);
   }
 
   // The query goes into the address (?q=) once results are shown and typing pauses, not at every
@@ -160,9 +168,13 @@
       remember("");
       return Promise.resolve();
     }
-    return engine.search(query, LIMIT).then(function (response) {
-      if (mine === sequence) render(response);
-    }).catch(function (error) {
+    var started = false;
+    var show = function (response) {
+      if (mine !== sequence) return;
+      if (started) extend(response); else render(response);
+      started = true;
+    };
+    return engine.search(query, LIMIT, show).then(show).catch(function (error) {
       if (mine !== sequence) return;
       meta.textContent = "Search is not available: " + error.message;
     }).then(function () {
