@@ -8,7 +8,8 @@ For each N it generates procedures with benchmarks/generate.py in a temporary fo
 
 Build (wall clock of `python -m mkdocs build -f CONFIG` as a separate process, median of
 `--build-runs`, with a mkdocs.yml written here: Material theme, `plugins: [kb]`, the index in the
-temporary folder; not -q unless --quiet, since -q hides the plugin's INFO line with its own time):
+temporary folder; not -q unless --quiet, since -q hides the plugin's INFO line with its own time;
+every build into an empty site folder, with the disk writes of what ran before flushed first):
 - a cold build (no index yet) and a second build with the index already there;
 - a cold build as the first one after installing: the tables derived from installed data
   (search/analysis.py's `installed_table`, kept once per machine) not cached yet either;
@@ -155,8 +156,13 @@ def write_config(path: Path, docs: Path, site: Path, index: Path | None, nav_pag
     return path
 
 
-def mkdocs_build(config: Path, quiet: bool, cache_home: Path | None = None) -> tuple[float, str]:
-    """`cache_home`: the XDG cache folder the build sees (an empty one: nothing cached on the machine)."""
+def mkdocs_build(config: Path, quiet: bool, clear: Path, cache_home: Path | None = None) -> tuple[float, str]:
+    """Builds into `clear`, a site folder removed first. The disk writes of earlier builds and of
+    the removal are flushed (sync) before the clock starts: each kind of build starts on a settled
+    disk instead of paying for whichever build or deletion ran before it.
+    `cache_home`: the XDG cache folder the build sees (an empty one: nothing cached on the machine)."""
+    shutil.rmtree(clear, ignore_errors=True)
+    os.sync()
     env = {k: v for k, v in os.environ.items() if k not in ("KB_INDEX_DIR", "KB_SYNONYMS")}
     env["NO_COLOR"] = "1"
     if cache_home is not None:
@@ -188,25 +194,25 @@ def measure_builds(n: int, root: Path, quiet: bool, runs: int) -> dict[str, Any]
     logged: list[str] = []
     for run in range(1, runs + 1):
         shutil.rmtree(root / "kb-index", ignore_errors=True)
-        shutil.rmtree(root / "site-kb", ignore_errors=True)
         for key, label in (("build_cold", "cold, no index"), ("build_warm", "index present")):
-            elapsed, output = mkdocs_build(kb_config, quiet)
+            elapsed, output = mkdocs_build(kb_config, quiet, clear=root / "site-kb")
             times[key].append(elapsed)
             if run == 1:
                 logged += [f"{label}: {line.strip()}" for line in PLUGIN_LOG.findall(output)]
             progress(f"N={n:,}: build {run}/{runs} with kb ({label}): {elapsed:.1f} s")
         for key, label, config, site in baselines:
-            elapsed, _ = mkdocs_build(config, quiet)
+            elapsed, _ = mkdocs_build(config, quiet, clear=site)
             times[key].append(elapsed)
             progress(f"N={n:,}: build {run}/{runs} without kb, one-page nav, {label}: {elapsed:.1f} s")
-            shutil.rmtree(site, ignore_errors=True)
         # As the first build after installing: not even the tables derived from installed data
         # (search/analysis.py's installed_table) are in the user's cache folder yet.
-        for folder in ("kb-index", "site-kb", "empty-cache"):
+        for folder in ("kb-index", "empty-cache"):
             shutil.rmtree(root / folder, ignore_errors=True)
-        elapsed, _ = mkdocs_build(kb_config, quiet, cache_home=root / "empty-cache")
+        elapsed, _ = mkdocs_build(kb_config, quiet, cache_home=root / "empty-cache", clear=root / "site-kb")
         times["build_first"].append(elapsed)
         progress(f"N={n:,}: build {run}/{runs} with kb, cold, nothing cached on the machine: {elapsed:.1f} s")
+    for _, _, _, site in baselines:
+        shutil.rmtree(site, ignore_errors=True)
     row: dict[str, Any] = {key: statistics.median(values) for key, values in times.items()}
     row["plugin_added"] = row["build_cold"] - row["build_plain"]
     row["share"] = row["plugin_added"] / row["build_cold"]
@@ -365,7 +371,7 @@ def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, b
     print(f"queries: cold {FIRST_QUERY!r}, warm {SECOND_QUERY!r}, keystrokes {TYPED!r} + {KEYSTROKES!r} one character at a time")
     print(
         f"builds: `python -m mkdocs build{' -q' if quiet else ''} -f CONFIG`, wall clock, median of {build_runs} of each kind "
-        "(cold = index folder and site removed first); "
+        "(each into an empty site folder, disk flushed first; cold = no index folder either); "
         f"browser: medians of {runs} runs (new context each); keystrokes: all runs pooled"
     )
     print("kB = 1,000 bytes, each response gzip-compressed at level 6\n")
