@@ -284,12 +284,13 @@ def installed_table(name: str, derive: Callable[[], Table]) -> Table:
     related words and synonyms), kept once per machine in the user's cache folder.
 
     Deriving them all took about a second of every cold index build and export; reading them,
-    a tenth of that. The file name carries a digest of what they are derived from, this module's
-    code included, so a change to any of it derives them again; where the cache folder cannot be
-    written they are derived each time. Each call returns a fresh object, free to modify.
+    a tenth of that. The file name carries a digest of what they are derived from, the code of
+    this module and of `derive`'s included, so a change to any of it derives them again; where the
+    cache folder cannot be written they are derived each time. Each call returns a fresh object,
+    free to modify.
     """
     folder = user_cache_dir() / "tables"
-    path = folder / f"{name}.{_installed_data_digest()}.pickle"
+    path = folder / f"{name}.{_installed_data_digest(derive.__code__.co_filename)}.pickle"
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
@@ -311,10 +312,13 @@ def installed_table(name: str, derive: Callable[[], Table]) -> Table:
     return table
 
 
-@lru_cache(maxsize=1)
-def _installed_data_digest() -> str:
-    """Size and modification time of each source of the installed tables, and this module's code."""
+@lru_cache(maxsize=4)
+def _installed_data_digest(deriving_module: str) -> str:
+    """Size and modification time of each source of the installed tables, and the code of this
+    module and of the one deriving the table."""
     digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=10)
+    with contextlib.suppress(OSError):
+        digest.update(Path(deriving_module).read_bytes())
     for source in (_english_counts_resource(), Stemmer.__file__, RELATED_WORDS, BUILTIN_SYNONYMS):
         try:
             stat = os.stat(source)
@@ -414,17 +418,24 @@ class RelatedWords:
             self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
         return self._lines
 
-    def table(self) -> list[tuple[str, str, tuple[str, ...]]]:
-        """(word, its stem, its related words) for every word of the file, for the browser
+    def table(self) -> list[tuple[str, str, Candidates]]:
+        """(word, its stem, its `candidates`) for every word of the file, for the browser
         export. An installed table when it is the shipped file."""
         if self.path == RELATED_WORDS:
             return installed_table("related", self._table)
         return self._table()
 
-    def _table(self) -> list[tuple[str, str, tuple[str, ...]]]:
+    def _table(self) -> list[tuple[str, str, Candidates]]:
         entries = dict(line.split("\t", 1) for line in self._all_lines())
         related = [_related_in(entries.get(value[1:], "") if value.startswith("=") else value) for value in entries.values()]
-        return list(zip(entries, stem_all(list(entries)), related, strict=True))
+        return [(word, term, _candidates(term, words)) for word, term, words in zip(entries, stem_all(list(entries)), related, strict=True)]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
+    def candidates(self, word: str) -> Candidates:
+        """(stem, word) of the related words that can stand in for `word`, in the file's order:
+        no stop words, none with the word's own stem, one word per stem (the first). Which of them
+        a collection has is left to the caller (search/query.py's choose_related)."""
+        return _candidates(stem(word), self.related(word))
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:
@@ -439,6 +450,21 @@ class RelatedWords:
         if entries.startswith("="):  # an inflected form listed under its base form
             return self.related(entries[1:])
         return _related_in(entries)
+
+
+# (stem, word) pairs: related words already stemmed and filtered (RelatedWords.candidates).
+Candidates = tuple[tuple[str, str], ...]
+
+
+def _candidates(term: str, related: Iterable[str]) -> Candidates:
+    seen = {term}
+    found = []
+    for word in related:
+        candidate = stem(word)
+        if candidate not in seen and not is_stopword(word):
+            seen.add(candidate)
+            found.append((candidate, word))
+    return tuple(found)
 
 
 def _related_in(entries: str) -> tuple[str, ...]:

@@ -10,12 +10,13 @@ typed. Each concept is scored like one BM25F term over all its alternatives.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Thesaurus, base_form, edit_limit, is_stopword, name_like, related_words, stem, tag_key, words
+from .analysis import Candidates, Thesaurus, base_form, edit_limit, is_stopword, name_like, related_words, stem, tag_key, words
 from .index import IndexReader, SearchIndex
 
 # BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
@@ -271,22 +272,12 @@ def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple
     lacks is either read as a typo (not English) or expanded here, never both. The browser gets
     these lists precomputed (search/export.py).
     """
-    return choose_related(word, related_words().related(word), has_term)
+    return choose_related(related_words().candidates(word), has_term)
 
 
-def choose_related(word: str, candidates: Iterable[str], has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """The first MAX_RELATED of `candidates` that the collection has, one per stem."""
-    found: list[tuple[str, str]] = []
-    seen = {stem(word)}
-    for candidate in candidates:
-        term = stem(candidate)
-        if term in seen or is_stopword(candidate) or not has_term(term):
-            continue
-        seen.add(term)
-        found.append((term, candidate))
-        if len(found) == MAX_RELATED:
-            break
-    return found
+def choose_related(candidates: Candidates, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """The first MAX_RELATED of a word's candidates (RelatedWords.candidates) that the collection has."""
+    return list(itertools.islice((pair for pair in candidates if has_term(pair[0])), MAX_RELATED))
 
 
 def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tuple[str, int]]:

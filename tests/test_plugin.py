@@ -15,9 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from markdown.extensions.toc import TocExtension
 from mkdocs.exceptions import PluginError
 
-from plugins.kb.pages import root_prefix, wrap_alternates
+from plugins.kb.pages import label_alternates, root_prefix
 from plugins.kb.plugin import replace_search_block
 from plugins.kb.shell import PageShell
 
@@ -306,6 +307,33 @@ def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkey
         build(load_config(str(root / "mkdocs.yml")))
 
 
+def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Path) -> None:
+    # Run in this process: the tasks' reports, or their errors as text, in the order sent.
+    import queue
+
+    from plugins.kb.plugin import TAG_PAGES_TASK, _run_search_job
+
+    shell = PageShell("tags")
+    shell.capture(f"<title>{shell.title}</title><a href='../{shell.slug}/'></a>{shell.content}", tmp_path / "site" / "shell.html")
+    (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
+    good = [
+        (str(tmp_path / "site" / "tags" / slug / "index.html"), label, f"<p>{label}</p>", slug)
+        for slug, label in (("a-b", "A: B"), ("c", "C"))
+    ]
+    bad = [(str(tmp_path / "blocked" / "x" / "index.html"), "X", "<p>X</p>", "x")]
+    work: queue.Queue[object] = queue.Queue()
+    results: queue.Queue[object] = queue.Queue()
+    for task in ((TAG_PAGES_TASK, (shell, good)), (TAG_PAGES_TASK, (shell, bad)), None):
+        work.put(task)
+    _run_search_job(work, results)
+    assert results.get_nowait() == (TAG_PAGES_TASK, 2)
+    error = results.get_nowait()
+    assert isinstance(error, str) and error.startswith(("FileExistsError", "NotADirectoryError"))
+    assert results.empty()
+    page = (tmp_path / "site" / "tags" / "a-b" / "index.html").read_text(encoding="utf-8")
+    assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
+
+
 # ---- validation ------------------------------------------------------------------------------------
 def kb_check_lines(docs: Path) -> list[str]:
     done = subprocess.run(
@@ -404,21 +432,34 @@ def test_header_override_replaces_materials_search_block() -> None:
     assert replace_search_block("<header>no search</header>") is None
 
 
-def test_wrap_alternates_follows_the_engine() -> None:
-    held: list[str] = []
+def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:
+    import markdown
 
-    def hold(html: str) -> str:
-        held.append(html)
-        return f"\n\nHOLD{len(held)}\n\n"
+    from search.model import parse_procedure
 
-    text = "## Steps\n1. x\n### Not an alternate\n## Alternate methods\n### One\ntext\n```\n### fenced\n```\n### Two\n## Notes\n### Three"
-    lines = text.split("\n")
-    out = "\n".join(wrap_alternates(lines, hold))
-    assert [h for h in held if "Alternate method" in h] == [h for h in held if "kb-alternate" in h]
-    assert sum("Alternate method" in h for h in held) == 2
-    assert out.index("HOLD1") < out.index("### One") < out.index("HOLD2") < out.index("HOLD3") < out.index("### Two")
-    assert out.index("HOLD4") < out.index("## Notes")
-    assert "### fenced" in out and "### Three" in out and len(held) == 4
+    body = (
+        "## Steps\n1. x\n\n### Not an alternate\n\n## Alternate methods\n\nChoose one.\n\n### Call *the* carrier\ntext one\n\n"
+        "```\n### fenced\n```\n\n> ### quoted\n\n### Use [the form](https://example.com/f)\n\n- a\n- b\n\n## Notes\n\n### Three\n"
+    )
+    procedure, _ = parse_procedure(f"---\ntitle: T\ntags: [A]\n---\n{body}".encode(), "t.md")
+    assert procedure is not None
+    titles = [method.title for method in procedure.alternates]
+    assert titles == ["Call *the* carrier", "Use [the form](https://example.com/f)"]
+    for extensions in (["toc", "fenced_code"], ["fenced_code", "toc"], [TocExtension(permalink=True), "fenced_code"]):
+        page = markdown.markdown(body, extensions=extensions)
+        labelled = label_alternates(page, titles)
+        blocks = re.findall(r'<div class="kb-alternate">(.*?)</div>', labelled, re.DOTALL)
+        assert len(blocks) == 2
+        assert "Alternate method 1" in blocks[0] and "the</em> carrier" in blocks[0] and "### fenced" in blocks[0] and "quoted" in blocks[0]
+        assert "Alternate method 2" in blocks[1] and "<li>b</li>" in blocks[1] and "Notes" not in blocks[1]
+        assert labelled.index("Choose one") < labelled.index('<div class="kb-alternate">')
+        assert re.sub(r'<div class="kb-alternate"><p class="kb-alternate__label">.*?</p>|</div>\n', "", labelled) == page
+    # Headings that do not all match, and blocks that would cut an element in two, leave the page as it is.
+    page = markdown.markdown(body, extensions=["fenced_code"])
+    assert label_alternates(page, [*titles, "Missing"]) == page
+    nested = "<h2>Alternate methods</h2>\n<h3>One</h3>\n<blockquote>\n<h3>Two</h3>\n</blockquote>\n"
+    assert label_alternates(nested, ["One", "Two"]) == nested
+    assert label_alternates(page, []) == page
 
 
 def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:

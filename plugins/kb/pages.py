@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from search.model import ALTERNATES_HEADING, FENCE, Procedure, Tag, slugify
+from search.model import Procedure, Tag, markdown_to_text, slugify
 from search.review import ReviewItem, by_owner, due_for_review, review_interval
 from search.review import review_state as _review_state
 from search.vocabulary import Vocabulary
@@ -542,12 +542,12 @@ class Catalog:
             )
         return f'<ul class="kb-related">\n{chr(10).join(items)}\n</ul>'
 
-    def decorate(self, procedure: Procedure, markdown: str, page_url: str, hold: Hold) -> tuple[str, str, str]:
-        """The procedure page's Markdown with labelled alternate methods (the procedure's own text
-        is kept as it is), and the HTML of its meta line (under the title) and of its related
-        procedures (at the end, under a heading the Markdown ends with, so it is in the page's
-        table of contents); see `Fragments.frame`."""
-        text = "\n".join(wrap_alternates(markdown.split("\n"), hold)).rstrip("\n") + "\n"
+    def decorate(self, procedure: Procedure, markdown: str, page_url: str) -> tuple[str, str, str]:
+        """The procedure page's Markdown (its own text, as it is), and the HTML of its meta line
+        (under the title) and of its related procedures (at the end, under a heading the Markdown
+        ends with, so it is in the page's table of contents); see `Fragments.frame`. The
+        alternate methods are labelled in the rendered page (`label_alternates`)."""
+        text = markdown.rstrip("\n") + "\n"
         related = self.related_block(procedure, page_url)
         if related:
             text += "\n## Related procedures\n"
@@ -580,34 +580,62 @@ def area_title(area: str, category_labels: dict[str, str]) -> str:
     return " / ".join(parts)
 
 
-def wrap_alternates(lines: list[str], hold: Hold) -> list[str]:
-    """Wraps each `### ` method under `## Alternate methods` in a labelled block.
+_H2 = re.compile(r"<h2[\s>].*?</h2>", re.DOTALL)
+_H3 = re.compile(r"<h3[\s>].*?</h3>", re.DOTALL)
+_HEADERLINK = re.compile(r"<a\s[^>]*\bheaderlink\b.*?</a>", re.DOTALL)
+_HTML_TAG = re.compile(r"<[^>]*>")
+_ALTERNATES_TITLE = re.compile(r"alternat(?:e|ive)\s+methods?", re.IGNORECASE)
+_CONTAINER_TAG = re.compile(r"<(/?)(div|blockquote|ul|ol|table|details|pre)[\s>]")
 
-    Headings are found exactly as the engine finds them (outside code fences), so the blocks are
-    the alternates that search reports as "alternate method: …". The block's opening and closing
-    tags are placeholders between top-level Markdown blocks, so the method's text renders as usual.
+
+def heading_text(heading: str) -> str:
+    """The text of a rendered heading, without its permalink."""
+    return html.unescape(_HTML_TAG.sub("", _HEADERLINK.sub("", heading))).strip()
+
+
+def _title_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _balanced(fragment: str) -> bool:
+    depth = 0
+    for tag in _CONTAINER_TAG.finditer(fragment):
+        depth += -1 if tag.group(1) else 1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def label_alternates(page: str, titles: list[str]) -> str:
+    """A rendered procedure page with each alternate method in a labelled block.
+
+    The methods are the engine's (`### ` headings under `## Alternate methods`, outside code
+    fences; search/model.py), so the blocks are what search reports as "alternate method: …".
+    Python-Markdown renders such a heading as a top-level <h3>: they are matched in order, by
+    title, among the <h3> under the section's <h2>, and each block runs to the next method or
+    the next <h2>. Done on the HTML: placeholders around the methods in the Markdown cost
+    Python-Markdown about 0.1 s a thousand pages. A page whose methods are not all found, or
+    whose blocks would not hold whole elements, is left as it is.
     """
-    out: list[str] = []
-    in_alternates = in_fence = in_block = False
-    number = 0
-
-    def close() -> None:
-        nonlocal in_block
-        if in_block:
-            out.append(hold("</div>"))
-            in_block = False
-
-    for line in lines:
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and line.startswith("## "):
-            close()
-            in_alternates = bool(ALTERNATES_HEADING.match(line))
-        elif not in_fence and in_alternates and line.startswith("### "):
-            close()
-            number += 1
-            out.append(hold(f'<div class="kb-alternate"><p class="kb-alternate__label">{icon("call-split")}Alternate method {number}</p>'))
-            in_block = True
-        out.append(line)
-    close()
-    return out
+    wanted = [_title_key(markdown_to_text(title)) for title in titles]
+    if not wanted:
+        return page
+    sections = list(_H2.finditer(page))
+    blocks: list[tuple[int, int]] = []
+    for number, section in enumerate(sections):
+        if not _ALTERNATES_TITLE.fullmatch(heading_text(section.group())):
+            continue
+        end = sections[number + 1].start() if number + 1 < len(sections) else len(page)
+        starts = []
+        for heading in _H3.finditer(page, section.end(), end):
+            if len(blocks) + len(starts) < len(wanted) and _title_key(heading_text(heading.group())) == wanted[len(blocks) + len(starts)]:
+                starts.append(heading.start())
+        blocks += zip(starts, [*starts[1:], end], strict=True)
+    if len(blocks) != len(wanted) or not all(_balanced(page[start:end]) for start, end in blocks):
+        return page
+    out, previous = [], 0
+    for number, (start, end) in enumerate(blocks, 1):
+        label = f'<div class="kb-alternate"><p class="kb-alternate__label">{icon("call-split")}Alternate method {number}</p>'
+        out += [page[previous:start], label, page[start:end], "</div>\n"]
+        previous = end
+    return "".join([*out, page[previous:]])

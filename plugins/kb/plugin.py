@@ -8,14 +8,15 @@
 - on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
 - on_env: the navigation's HTML rendered once for all the pages it does not list that see the
   same links (partials/nav.html wraps the theme's).
-- on_page_read_source / on_page_markdown: a procedure's already parsed body and front matter;
-  tag links, owner, review state, labelled alternate methods, related procedures on each
-  procedure page (HTML goes in as placeholders, put back in on_page_content, or is framed around
-  the rendered page).
+- on_page_read_source / on_page_markdown / on_page_content: a procedure's already parsed body
+  and front matter; tag links, owner, review state, labelled alternate methods, related
+  procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content,
+  is framed around the rendered page, or wraps parts of it).
 - on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
-  placeholder tag page (shell.py) and written by a thread while the other pages render.
-- on_config starts, on_files feeds and on_post_build collects a second process that refreshes
-  the index (incrementally) and writes the browser search data while the pages render.
+  placeholder tag page (shell.py) and written by the second process while the other pages render.
+- on_config starts, on_files and on_post_page feed and on_post_build collects a second process
+  that refreshes the index (incrementally), writes the browser search data and the tag pages
+  while the pages render.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
-from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry
+from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry, label_alternates
 from .shell import PageShell
 
 log = logging.getLogger("mkdocs.plugins.kb")
@@ -71,6 +70,9 @@ JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
 MAX_CACHED_NAV_LINKS = 64
 NO_KEY = "-"
 SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
+# The second process's tasks.
+SEARCH_TASK = "search"
+TAG_PAGES_TASK = "tag pages"
 # Added to the second process's niceness: the page rendering, the build's critical path, goes first,
 # while the job still gets a tenth of a core that something else keeps busy.
 SEARCH_JOB_NICENESS = 10
@@ -103,7 +105,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.fragments = Fragments()
         self.tag_shell: PageShell | None = None
         self.tag_files: list[tuple[TagEntry, File]] = []
-        self._tag_pages: Future[None] | None = None
+        self._tasks_sent = 0
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
         self._html_cache: dict[str, str] = {}
@@ -334,40 +336,32 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         page.meta = dict(procedure.front_matter)
         if self.catalog is None or procedure.path not in self.catalog.by_path:
             return markdown
-        decorated, under_title, end = self.catalog.decorate(procedure, markdown, page.file.url, self.fragments.holder(page.file.src_uri))
+        decorated, under_title, end = self.catalog.decorate(procedure, markdown, page.file.url)
         self.fragments.frame(page.file.src_uri, under_title, end)
         return decorated
 
     @event_priority(50)  # before other plugins read the page's HTML
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        procedure = self.procedures.get(page.file.src_uri)
+        if procedure is not None and procedure.alternates and self.catalog is not None and procedure.path in self.catalog.by_path:
+            html = label_alternates(html, [method.title for method in procedure.alternates])
         return self.fragments.restore(page.file.src_uri, html)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        if self.tag_shell is not None and page.file.src_uri == self.tag_shell.src:
+        if self.tag_shell is not None and self.catalog is not None and page.file.src_uri == self.tag_shell.src:
             self.tag_shell.capture(output, Path(page.file.abs_dest_path))
-            # Mostly file-system time (a folder and a file per tag), which a thread spends without
-            # holding the GIL while this one renders the other pages.
-            writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-tag-pages")
-            self._tag_pages = writer.submit(self._write_tag_pages, self.tag_shell)
-            writer.shutdown(wait=False)
+            # Filling and writing them (a folder and a file per tag) is left to the second process:
+            # in a thread of this one, it slowed the page rendering by about 0.2 s at 1,000 procedures.
+            tag_page = self.catalog.tag_page
+            contents = [(file.abs_dest_path, entry.tag.label, tag_page(entry, file.url), entry.slug) for entry, file in self.tag_files]
+            self._send_task(TAG_PAGES_TASK, (self.tag_shell, contents))
         return output
 
-    def _write_tag_pages(self, shell: PageShell) -> None:
-        """The tag pages, filled into the theme's rendering of the placeholder page."""
-        if self.catalog is None:
-            return
-        for entry, file in self.tag_files:
-            dest = Path(file.abs_dest_path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(shell.fill(entry.tag.label, self.catalog.tag_page(entry, file.url), entry.slug), encoding="utf-8")
-
     def _finish_tag_pages(self, config: MkDocsConfig) -> None:
-        """Waits for the tag pages (their errors fail the build), then takes the placeholder page
-        out of the site and gives each tag page its sitemap entry."""
-        written, self._tag_pages = self._tag_pages, None
-        if written is None or self.tag_shell is None:
+        """Once the tag pages are written: the placeholder page out of the site, and each tag
+        page's sitemap entry."""
+        if self.tag_shell is None:
             return
-        written.result()
         self.tag_shell.remove_output()
         self.tag_shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
 
@@ -380,6 +374,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         import multiprocessing
 
         self._stop_search_job()
+        self._tasks_sent = 0
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
         self._results, self._work = context.Queue(), context.Queue()
         self._job = context.Process(target=_run_search_job, args=(self._work, self._results), daemon=True)
@@ -391,7 +386,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         docs_dir = Path(config.docs_dir)
         # The files checked in on_config go along, so the second process does not parse them again.
         loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
-        self._work.put((docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, dict(self.urls), self.synonyms, loaded))
+        search_dir = Path(config.site_dir) / self.config.search_dir
+        self._send_task(SEARCH_TASK, (docs_dir, self.index_dir, search_dir, dict(self.urls), self.synonyms, loaded))
+
+    def _send_task(self, kind: str, args: tuple[Any, ...]) -> None:
+        self._work.put((kind, args))
+        self._tasks_sent += 1
 
     def _stop_search_job(self, finished: bool = False) -> None:
         """Ends the second process: waits for it when it has `finished` its work, else stops it."""
@@ -405,31 +405,33 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._job = None
 
     def on_post_build(self, config: MkDocsConfig) -> None:
-        self._finish_tag_pages(config)
         if self._job is None:
             return
         waiting = time.perf_counter()
+        self._work.put(None)  # no more tasks
+        reports: dict[str, Any] = {}
         try:
-            outcome = self._results.get(timeout=SEARCH_JOB_TIMEOUT)
+            for _ in range(self._tasks_sent):
+                outcome = self._results.get(timeout=SEARCH_JOB_TIMEOUT)
+                if isinstance(outcome, str):
+                    raise PluginError(f"kb: the second process (index, search data, tag pages) failed: {outcome}")
+                reports[outcome[0]] = outcome[1]
         except queue.Empty:
-            self._stop_search_job()
-            raise PluginError(f"kb: the index and search data were not ready after {SEARCH_JOB_TIMEOUT} s") from None
-        self._stop_search_job(finished=True)
-        if isinstance(outcome, str):
-            raise PluginError(f"kb: building the index and search data failed: {outcome}")
-        refreshed, exported, seconds = outcome
-        log.info(
-            f"kb: index {refreshed['added']} added, {refreshed['updated']} updated, {refreshed['deleted']} removed; "
-            f"search data for {exported['documents']} procedures ({exported['files_written']} files written, "
-            f"{exported['files_unchanged']} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
-            f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
-        )
+            raise PluginError(f"kb: the index, search data and tag pages were not ready after {SEARCH_JOB_TIMEOUT} s") from None
+        finally:
+            self._stop_search_job(finished=len(reports) == self._tasks_sent)
+        self._finish_tag_pages(config)
+        if SEARCH_TASK in reports:
+            refreshed, exported, seconds = reports[SEARCH_TASK]
+            log.info(
+                f"kb: index {refreshed['added']} added, {refreshed['updated']} updated, {refreshed['deleted']} removed; "
+                f"search data for {exported['documents']} procedures ({exported['files_written']} files written, "
+                f"{exported['files_unchanged']} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
+                f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
+            )
 
     def on_build_error(self, error: Exception) -> None:
-        if self._tag_pages is not None:
-            wait_futures([self._tag_pages])  # no thread left writing into the site after the build
-            self._tag_pages = None
-        self._stop_search_job()
+        self._stop_search_job()  # no process left writing into the site after the build
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         for watched in (self.synonyms, self.tags_file):
@@ -449,23 +451,37 @@ def _start_process(process: Any, results: Any) -> None:
 
 
 def _run_search_job(work: Any, results: Any) -> None:
-    """The second process: the job's reports, or the error message, go back through the queue.
-    The engine is imported here (while the build checks the procedures), so the build's own
-    process does not load Whoosh. It runs at a lower priority: at the same one as the build, it
-    slowed the page rendering of 1,000 procedures on two cores by about 0.3 s."""
+    """The second process: takes (kind, args) tasks until None; for each, its report, or the
+    error message, goes back through the queue. The engine is imported here (while the build
+    checks the procedures), so the build's own process does not load Whoosh. It runs at a lower
+    priority: at the same one as the build, it slowed the page rendering of 1,000 procedures on
+    two cores by about 0.3 s."""
     if hasattr(os, "nice"):  # not on Windows
         with contextlib.suppress(OSError):
             os.nice(SEARCH_JOB_NICENESS)
-    try:
-        from search.export import refresh_and_export
+    while (task := work.get()) is not None:
+        kind, args = task
+        try:
+            if kind == SEARCH_TASK:
+                from search.export import refresh_and_export
 
-        args = work.get()
-        started = time.perf_counter()
-        refreshed, exported = refresh_and_export(*args)
-        # As dicts: unpickling the report classes would import the engine into the build's process.
-        results.put((dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started))
-    except Exception as exc:  # reported by on_post_build as a build error
-        results.put(f"{type(exc).__name__}: {exc}")
+                started = time.perf_counter()
+                refreshed, exported = refresh_and_export(*args)
+                # As dicts: unpickling the report classes would import the engine into the build's process.
+                results.put((kind, (dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started)))
+            else:
+                results.put((kind, _write_tag_pages(*args)))
+        except Exception as exc:  # reported by on_post_build as a build error
+            results.put(f"{type(exc).__name__}: {exc}")
+
+
+def _write_tag_pages(shell: PageShell, contents: list[tuple[str, str, str, str]]) -> int:
+    """The tag pages, (destination, title, HTML content, slug) filled into the theme's rendering of the placeholder page."""
+    for dest, title, content, slug in contents:
+        path = Path(dest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(shell.fill(title, content, slug), encoding="utf-8")
+    return len(contents)
 
 
 def _nav_urls(items: list[Any]) -> list[str]:
