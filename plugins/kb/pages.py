@@ -79,6 +79,7 @@ class Fragments:
         return f"{output}\n{end}" if end else output
 
 
+@functools.lru_cache(maxsize=65536)  # titles, summaries and labels recur on many pages
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
