@@ -14,8 +14,9 @@ every build into an empty site folder, with the disk writes of what ran before f
 - a cold build as the first one after installing: the tables derived from installed data
   (search/analysis.py's `installed_table`, kept once per machine) not cached yet either;
 - the same pages without the kb plugin and with a one-page `nav:`, the baseline cost of
-  MkDocs + Material rendering the pages; the plugin's added time and its share
-  (with - without) / with; lines the plugin logs as "INFO    -  kb: ..." are printed as they are;
+  MkDocs + Material rendering the pages; what the plugin adds, (with - without) / without (the
+  target's reading of "adds <= 20%"), also as its share of the build, (with - without) / with;
+  lines the plugin logs as "INFO    -  kb: ..." are printed as they are;
 - seconds per 1,000 procedures at each size (linear growth: the largest size's no more than 1.25x
   the smallest's), and the marginal cost between sizes.
 
@@ -78,10 +79,10 @@ TIMEOUT_MS = 30_000
 
 # The targets of issue 3 ("Done when"); sizes they apply to.
 TARGET_N = 10_000
-SHARE_N = 1_000
+ADDED_N = 1_000
 TARGETS = {
     "build": 180.0,  # s, build with the plugin at 10,000
-    "share": 0.20,  # plugin's share of the build at 1,000
+    "added": 0.20,  # the plugin adds this much to the build at 1,000: (with - without) / without
     "kb": 500.0,  # kB gzipped before the first result at 10,000
     "warm": 100.0,  # ms
     "cold": 1000.0,  # ms
@@ -215,12 +216,14 @@ def measure_builds(n: int, root: Path, quiet: bool, runs: int) -> dict[str, Any]
         shutil.rmtree(site, ignore_errors=True)
     row: dict[str, Any] = {key: statistics.median(values) for key, values in times.items()}
     row["plugin_added"] = row["build_cold"] - row["build_plain"]
-    row["share"] = row["plugin_added"] / row["build_cold"]
+    row["added"] = row["plugin_added"] / row["build_plain"]
     # Each run's kb build against the plain build run just after it: less moved by a machine whose
     # speed drifts between runs.
-    row["share_paired"] = statistics.median((kb - plain) / kb for kb, plain in zip(times["build_cold"], times["build_plain"], strict=True))
-    row["share_vs_search"] = (row["build_cold"] - row["build_search"]) / row["build_cold"]
-    row["share_first"] = (row["build_first"] - row["build_plain"]) / row["build_first"]
+    pairs = zip(times["build_cold"], times["build_plain"], strict=True)
+    row["added_paired"] = statistics.median((kb - plain) / plain for kb, plain in pairs)
+    row["share"] = row["plugin_added"] / row["build_cold"]
+    row["added_vs_search"] = (row["build_cold"] - row["build_search"]) / row["build_search"]
+    row["added_first"] = (row["build_first"] - row["build_plain"]) / row["build_plain"]
     row["plugin_log"] = logged
     data = root / "site-kb" / SEARCH_DATA
     files = [f for f in data.rglob("*") if f.is_file()]
@@ -409,24 +412,21 @@ def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, b
     add("build with kb, index present (s)", col("build_warm"), ".1f")
     add("build without kb, 1-page nav (s)", col("build_plain"), ".1f")
     add("plugin adds (s) (cold - without)", col("plugin_added"), ".1f")
-    small = at(SHARE_N)
+    small = at(ADDED_N)
     add(
-        "plugin share (with - without) / with",
-        {n: 100 * rows[n]["share"] for n in sizes},
+        "plugin adds (%): (with - without) / without",
+        {n: 100 * rows[n]["added"] for n in sizes},
         ".0f",
-        f"<= {100 * TARGETS['share']:.0f}% {where(SHARE_N)}",
-        rows[small]["share"] <= TARGETS["share"],
+        f"<= {100 * TARGETS['added']:.0f}% {where(ADDED_N)}",
+        rows[small]["added"] <= TARGETS["added"],
     )
-    add("  same, median of each run's pair", {n: 100 * rows[n]["share_paired"] for n in sizes}, ".0f")
+    add("  same, median of each run's pair", {n: 100 * rows[n]["added_paired"] for n in sizes}, ".0f")
+    add("  same, with the index present", {n: 100 * (rows[n]["build_warm"] / rows[n]["build_plain"] - 1) for n in sizes}, ".0f")
+    add("  its share of the build: (with - without) / with", {n: 100 * rows[n]["share"] for n in sizes}, ".0f")
     add("build with kb, cold, nothing cached on the machine (s)", col("build_first"), ".1f")
-    add("  share of that: (it - without) / it", {n: 100 * rows[n]["share_first"] for n in sizes}, ".0f")
+    add("  adds (%): (it - without) / without", {n: 100 * rows[n]["added_first"] for n in sizes}, ".0f")
     add("build without kb, Material's search (s)", col("build_search"), ".1f")
-    add("  share against that: (with - it) / with", {n: 100 * rows[n]["share_vs_search"] for n in sizes}, ".0f")
-    add(
-        "  same, with the index present",
-        {n: 100 * (rows[n]["build_warm"] - rows[n]["build_plain"]) / rows[n]["build_warm"] for n in sizes},
-        ".0f",
-    )
+    add("  kb adds to that (%): (with - it) / it", {n: 100 * rows[n]["added_vs_search"] for n in sizes}, ".0f")
     linear = len(sizes) > 1
     for key, label in (("build_cold", "with kb, cold"), ("build_warm", "with kb, index"), ("build_plain", "without kb")):
         ratio = per_k(key)[sizes[-1]] / per_k(key)[sizes[0]]
