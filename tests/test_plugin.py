@@ -334,6 +334,24 @@ def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Pat
     assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
 
 
+def test_an_engine_that_cannot_be_imported_fails_the_search_task_not_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import queue
+
+    from plugins.kb.plugin import SEARCH_TASK, TAG_PAGES_TASK, _run_search_job
+
+    monkeypatch.setitem(sys.modules, "search.export", None)  # `import search.export` raises ModuleNotFoundError
+    shell = PageShell("tags")
+    shell.capture(shell.content, tmp_path / "shell.html")
+    work: queue.Queue[object] = queue.Queue()
+    results: queue.Queue[object] = queue.Queue()
+    for task in ((SEARCH_TASK, ()), (TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])), None):
+        work.put(task)
+    _run_search_job(work, results)
+    error = results.get_nowait()
+    assert isinstance(error, str) and error.startswith("ModuleNotFoundError") and "search.export" in error
+    assert results.get_nowait() == (TAG_PAGES_TASK, 1)
+
+
 # ---- validation ------------------------------------------------------------------------------------
 def kb_check_lines(docs: Path) -> list[str]:
     done = subprocess.run(

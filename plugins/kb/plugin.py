@@ -451,9 +451,13 @@ def _start_process(process: Any, results: Any) -> None:
 
 
 def _search_process(work: Any, results: Any) -> None:
-    """The second process: its tasks, then an immediate exit once the reports are flushed. The
-    build waits for the process to end, and the interpreter's usual teardown (freeing the index
-    writer's and the tables' objects) would add a few tenths of a second to the build."""
+    """The second process, at a lower priority (at the same one as the build, it slowed the page
+    rendering of 1,000 procedures on two cores by about 0.3 s): its tasks, then an immediate exit
+    once the reports are flushed. The build waits for the process to end, and the interpreter's
+    usual teardown (freeing the index writer's and the tables' objects) would add to the build."""
+    if hasattr(os, "nice"):  # not on Windows
+        with contextlib.suppress(OSError):
+            os.nice(SEARCH_JOB_NICENESS)
     _run_search_job(work, results)
     results.close()
     results.join_thread()
@@ -461,22 +465,22 @@ def _search_process(work: Any, results: Any) -> None:
 
 
 def _run_search_job(work: Any, results: Any) -> None:
-    """The second process: takes (kind, args) tasks until None; for each, its report, or the
-    error message, goes back through the queue. The engine is imported here (while the build
-    checks the procedures), so the build's own process does not load Whoosh. It runs at a lower
-    priority: at the same one as the build, it slowed the page rendering of 1,000 procedures on
-    two cores by about 0.3 s."""
-    if hasattr(os, "nice"):  # not on Windows
-        with contextlib.suppress(OSError):
-            os.nice(SEARCH_JOB_NICENESS)
+    """Takes (kind, args) tasks until None; for each, its report, or the error message, goes back
+    through the queue. The engine is imported first, while the build checks the procedures (so
+    the build's own process does not load Whoosh); an error importing it is the search task's."""
+    engine: Any = None
+    try:
+        import search.export as engine
+    except Exception as exc:
+        import_error = exc
     while (task := work.get()) is not None:
         kind, args = task
         try:
             if kind == SEARCH_TASK:
-                from search.export import refresh_and_export
-
+                if engine is None:
+                    raise import_error
                 started = time.perf_counter()
-                refreshed, exported = refresh_and_export(*args)
+                refreshed, exported = engine.refresh_and_export(*args)
                 # As dicts: unpickling the report classes would import the engine into the build's process.
                 results.put((kind, (dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started)))
             else:
