@@ -307,11 +307,22 @@ def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkey
         build(load_config(str(root / "mkdocs.yml")))
 
 
-def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Path) -> None:
-    # Run in this process: the tasks' reports, or their errors as text, in the order sent.
+def run_tasks(*tasks: tuple[str, tuple[object, ...]]) -> list[object]:
+    """The second process's task loop, run in this process: its reports, or errors as text, in order."""
     import queue
 
-    from plugins.kb.plugin import TAG_PAGES_TASK, _run_search_job
+    from plugins.kb.plugin import _run_search_job
+
+    work: queue.Queue[object] = queue.Queue()
+    results: queue.Queue[object] = queue.Queue()
+    for task in (*tasks, None):
+        work.put(task)
+    _run_search_job(work, results)
+    return [results.get_nowait() for _ in range(results.qsize())]
+
+
+def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Path) -> None:
+    from plugins.kb.plugin import TAG_PAGES_TASK
 
     shell = PageShell("tags")
     shell.capture(f"<title>{shell.title}</title><a href='../{shell.slug}/'></a>{shell.content}", tmp_path / "site" / "shell.html")
@@ -321,35 +332,25 @@ def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Pat
         for slug, label in (("a-b", "A: B"), ("c", "C"))
     ]
     bad = [(str(tmp_path / "blocked" / "x" / "index.html"), "X", "<p>X</p>", "x")]
-    work: queue.Queue[object] = queue.Queue()
-    results: queue.Queue[object] = queue.Queue()
-    for task in ((TAG_PAGES_TASK, (shell, good)), (TAG_PAGES_TASK, (shell, bad)), None):
-        work.put(task)
-    _run_search_job(work, results)
-    assert results.get_nowait() == (TAG_PAGES_TASK, 2)
-    error = results.get_nowait()
+    reports = run_tasks((TAG_PAGES_TASK, (shell, good)), (TAG_PAGES_TASK, (shell, bad)))
+    assert len(reports) == 2
+    assert reports[0] == (TAG_PAGES_TASK, 2)
+    error = reports[1]
     assert isinstance(error, str) and error.startswith(("FileExistsError", "NotADirectoryError"))
-    assert results.empty()
     page = (tmp_path / "site" / "tags" / "a-b" / "index.html").read_text(encoding="utf-8")
     assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
 
 
 def test_an_engine_that_cannot_be_imported_fails_the_search_task_not_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import queue
-
-    from plugins.kb.plugin import SEARCH_TASK, TAG_PAGES_TASK, _run_search_job
+    from plugins.kb.plugin import SEARCH_TASK, TAG_PAGES_TASK
 
     monkeypatch.setitem(sys.modules, "search.export", None)  # `import search.export` raises ModuleNotFoundError
     shell = PageShell("tags")
     shell.capture(shell.content, tmp_path / "shell.html")
-    work: queue.Queue[object] = queue.Queue()
-    results: queue.Queue[object] = queue.Queue()
-    for task in ((SEARCH_TASK, ()), (TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])), None):
-        work.put(task)
-    _run_search_job(work, results)
-    error = results.get_nowait()
+    reports = run_tasks((SEARCH_TASK, ()), (TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])))
+    error = reports[0]
     assert isinstance(error, str) and error.startswith("ModuleNotFoundError") and "search.export" in error
-    assert results.get_nowait() == (TAG_PAGES_TASK, 1)
+    assert reports[1:] == [(TAG_PAGES_TASK, 1)]
 
 
 # ---- validation ------------------------------------------------------------------------------------
