@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -20,6 +21,7 @@ from mkdocs.exceptions import PluginError
 
 from plugins.kb.pages import label_alternates, root_prefix
 from plugins.kb.plugin import replace_search_block
+from plugins.kb.sections import EndSection
 from plugins.kb.shell import PageShell
 
 from .conftest import ROOT, SAMPLE_PROCEDURES, procedure_text
@@ -143,7 +145,10 @@ def test_areas_page_lists_every_area(sample_site: Path) -> None:
 
 
 def test_procedure_page(sample_site: Path) -> None:
-    page = article(read(sample_site, "complaints/late-delivery/index.html"))
+    whole = read(sample_site, "complaints/late-delivery/index.html")
+    page = article(whole)
+    toc = whole[whole.index('class="md-sidebar md-sidebar--secondary"') :]
+    assert re.findall(r'href="#([^"]+)"', toc)[-1] == "related-procedures"  # the last entry of the table of contents
     meta = page[page.index('class="kb-meta"') :]
     assert meta.index('href="../../tags/complaint-late-delivery/"') < page.index("Use this when")  # under the title
     assert "Fulfillment Support" in meta and "2026-09-14" in meta
@@ -479,6 +484,31 @@ def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:
     nested = "<h2>Alternate methods</h2>\n<h3>One</h3>\n<blockquote>\n<h3>Two</h3>\n</blockquote>\n"
     assert label_alternates(nested, ["One", "Two"]) == nested
     assert label_alternates(page, []) == page
+
+
+def test_end_section_is_the_heading_markdown_would_render_with_its_table_of_contents_entry() -> None:
+    import markdown
+    from mkdocs.structure.toc import get_toc
+
+    body = "# Title\n\n## Steps\n\n1. x\n\n## Related procedures\n\nThe page's own section.\n"
+    for extensions, configs in (
+        (["toc"], {}),
+        (["toc", "attr_list"], {"toc": {"permalink": True}}),
+        (["toc"], {"toc": {"toc_depth": 1}}),  # level-2 headings left out of the table of contents
+    ):
+        md = markdown.Markdown(extensions=extensions, extension_configs=configs)
+        html = md.convert(body)
+        page = types.SimpleNamespace(toc=get_toc(md.toc_tokens), present_anchor_ids=set())
+        section = EndSection("Related procedures", extensions, configs)
+        out = section.append(page, html, "<ul><li>other</li></ul>")  # type: ignore[arg-type]
+        # The same heading, and the same id for it, as when the page's Markdown ends with it.
+        whole = markdown.Markdown(extensions=extensions, extension_configs=configs)
+        expected = whole.convert(body + "\n## Related procedures\n")
+        assert out == f"{expected}\n<ul><li>other</li></ul>"
+        assert 'id="related-procedures_1"' in out and page.present_anchor_ids == {"related-procedures_1"}
+        assert [[a.url for a in item.children] for item in page.toc.items] == [
+            [a.url for a in item.children] for item in get_toc(whole.toc_tokens).items
+        ]
 
 
 def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:

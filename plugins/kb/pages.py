@@ -44,13 +44,13 @@ Hold = Callable[[str], str]
 
 class Fragments:
     """HTML kept out of Markdown: a placeholder paragraph goes in, the HTML replaces it after
-    rendering. HTML that goes under the page's title or at its end needs no placeholder (`frame`)."""
+    rendering. HTML that goes under the page's title needs no placeholder (`place_under_title`)."""
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(5)
         self._count = 0
         self._by_page: dict[str, dict[str, str]] = defaultdict(dict)
-        self._frames: dict[str, tuple[str, str]] = {}
+        self._under_title: dict[str, str] = {}
 
     def holder(self, page: str) -> Hold:
         def hold(fragment: str) -> str:
@@ -61,25 +61,23 @@ class Fragments:
 
         return hold
 
-    def frame(self, page: str, under_title: str, end: str) -> None:
-        """HTML for under the page's leading <h1> (first, when the page does not start with one) and for its end."""
-        self._frames[page] = (under_title, end)
+    def place_under_title(self, page: str, under_title: str) -> None:
+        """HTML for under the page's leading <h1> (first, when the page does not start with one)."""
+        self._under_title[page] = under_title
 
     def restore(self, page: str, output: str) -> str:
         for token, fragment in self._by_page.pop(page, {}).items():
             wrapped = f"<p>{token}</p>"
             output = output.replace(wrapped, fragment) if wrapped in output else output.replace(token, "")
-        under_title, end = self._frames.pop(page, ("", ""))
-        if under_title:
-            if output.lstrip().startswith("<h1"):
-                title, closing, rest = output.partition("</h1>")
-                output = f"{title}{closing}\n{under_title}{rest}"
-            else:
-                output = under_title + output
-        return f"{output}\n{end}" if end else output
+        under_title = self._under_title.pop(page, "")
+        if not under_title:
+            return output
+        if output.lstrip().startswith("<h1"):
+            title, closing, rest = output.partition("</h1>")
+            return f"{title}{closing}\n{under_title}{rest}"
+        return under_title + output
 
 
-@functools.lru_cache(maxsize=65536)  # titles, summaries and labels recur on many pages
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -549,16 +547,12 @@ class Catalog:
             )
         return f'<ul class="kb-related">\n{chr(10).join(items)}\n</ul>'
 
-    def decorate(self, procedure: Procedure, markdown: str, page_url: str) -> tuple[str, str, str]:
-        """The procedure page's Markdown (its own text, as it is), and the HTML of its meta line
-        (under the title) and of its related procedures (at the end, under a heading the Markdown
-        ends with, so it is in the page's table of contents); see `Fragments.frame`. The
-        alternate methods are labelled in the rendered page (`label_alternates`)."""
-        text = markdown.rstrip("\n") + "\n"
-        related = self.related_block(procedure, page_url)
-        if related:
-            text += "\n## Related procedures\n"
-        return text, self.meta_block(procedure, page_url), related
+    def decorate(self, procedure: Procedure, page_url: str) -> tuple[str, str]:
+        """The HTML of the procedure page's meta line (under the title) and of its related
+        procedures (at the end, "" when there are none); see `Fragments.place_under_title`. The page's own
+        Markdown is left as it is: the alternate methods are labelled in the rendered page
+        (`label_alternates`), and the related procedures' heading is added there too."""
+        return self.meta_block(procedure, page_url), self.related_block(procedure, page_url)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@
 - on_page_read_source / on_page_markdown / on_page_content: a procedure's already parsed body
   and front matter; tag links, owner, review state, labelled alternate methods, related
   procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content,
-  is framed around the rendered page, or wraps parts of it).
+  goes under the page's title or in a section at its end (sections.py), or wraps parts of it).
 - on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
   placeholder tag page (shell.py) and written by the second process while the other pages render.
 - on_config starts, on_files and on_post_page feed and on_post_build collects a second process
@@ -51,6 +51,7 @@ from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
 from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry, label_alternates
+from .sections import EndSection
 from .shell import PageShell
 
 log = logging.getLogger("mkdocs.plugins.kb")
@@ -69,6 +70,7 @@ JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
 # this many links: each page's cache key is its relative URL to each of them.
 MAX_CACHED_NAV_LINKS = 64
 NO_KEY = "-"
+RELATED_HEADING = "Related procedures"
 SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
 # The second process's tasks.
 SEARCH_TASK = "search"
@@ -109,6 +111,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
         self._html_cache: dict[str, str] = {}
+        self._related_blocks: dict[str, str] = {}
+        self._related_section: EndSection | None = None
         self._job: Any = None
         self._work: Any = None
         self._starter: threading.Thread | None = None
@@ -128,6 +132,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tags_file = self._tags_file(config)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
+        self._related_blocks = {}
+        self._related_section = None  # rendered with this build's Markdown extensions
         self._start_search_job()
         try:
             result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
@@ -336,16 +342,24 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         page.meta = dict(procedure.front_matter)
         if self.catalog is None or procedure.path not in self.catalog.by_path:
             return markdown
-        decorated, under_title, end = self.catalog.decorate(procedure, markdown, page.file.url)
-        self.fragments.frame(page.file.src_uri, under_title, end)
-        return decorated
+        under_title, related = self.catalog.decorate(procedure, page.file.url)
+        self.fragments.place_under_title(page.file.src_uri, under_title)
+        if related:
+            self._related_blocks[page.file.src_uri] = related
+        return markdown
 
     @event_priority(50)  # before other plugins read the page's HTML
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
         if procedure is not None and procedure.alternates and self.catalog is not None and procedure.path in self.catalog.by_path:
             html = label_alternates(html, [method.title for method in procedure.alternates])
-        return self.fragments.restore(page.file.src_uri, html)
+        html = self.fragments.restore(page.file.src_uri, html)
+        related = self._related_blocks.pop(page.file.src_uri, "")
+        if not related:
+            return html
+        if self._related_section is None:
+            self._related_section = EndSection(RELATED_HEADING, config.markdown_extensions, config.mdx_configs or {})
+        return self._related_section.append(page, html, related)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         if self.tag_shell is not None and self.catalog is not None and page.file.src_uri == self.tag_shell.src:
