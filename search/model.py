@@ -13,15 +13,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .analysis import tag_key
+from .frontmatter import FrontMatter, read_simple, read_yaml
 
 if TYPE_CHECKING:
-    import yaml
-
     from .vocabulary import Vocabulary
 
 REQUIRED_FIELDS = ("title", "tags")
@@ -147,20 +146,6 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-@cache
-def _loader_class() -> type:
-    """A safe YAML loader (libyaml when available) that keeps dates as text, so `reviewed` can be
-    checked with a clear message. Built on first use: `kb search` never needs YAML."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    resolvers = {
-        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
-        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return type("ProcedureLoader", (base,), {"yaml_implicit_resolvers": resolvers})
-
-
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -232,61 +217,22 @@ def _split_front_matter(text: str, check: _FileChecker) -> tuple[str, str, int] 
     return None
 
 
-def _parse_yaml(source: str, check: _FileChecker) -> tuple[dict[str, Any], dict[str, yaml.Node]] | None:
-    """Parses the front matter, keeping each key's node for line numbers."""
-    import yaml
-
-    loader = _loader_class()(source)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            check.error(2, "front matter is empty: add at least title and tags")
-            return None
-        if not isinstance(node, yaml.MappingNode):
-            check.error(node.start_mark.line + 2, "front matter must be 'field: value' lines")
-            return None
-        nodes: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in nodes:
-                check.error(key_node.start_mark.line + 2, f"field '{key}' is given twice")
-            nodes[key] = value_node
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        reason = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])
-        # The commonest editor mistakes, worded the same whichever YAML parser is installed.
-        source_lines = source.split("\n")
-        bad_line = source_lines[line - 2] if 0 <= line - 2 < len(source_lines) else ""
-        if "mapping values" in reason:
-            reason = "a value contains ': ' (put the whole value in quotes)"
-        elif "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
-            reason = "a tab is used for indentation; indent with spaces"
-        check.error(line, f"front matter is not valid YAML: {reason}")
-        return None
-    finally:
-        loader.dispose()
-    return {str(k): v for k, v in data.items()}, nodes
+def _line(front: FrontMatter, key: str) -> int:
+    return front.lines.get(key, 1)
 
 
-def _line(nodes: dict[str, yaml.Node], key: str) -> int:
-    node = nodes.get(key)
-    return node.start_mark.line + 2 if node is not None else 1
-
-
-def _check_string(data: dict[str, Any], nodes: dict[str, yaml.Node], key: str, check: _FileChecker) -> str:
-    value = data.get(key)
+def _check_string(front: FrontMatter, key: str, check: _FileChecker) -> str:
+    value = front.values.get(key)
     if value is None:
         if key in REQUIRED_FIELDS:
-            check.error(_line(nodes, key), f"missing required field '{key}'")
+            check.error(_line(front, key), f"missing required field '{key}'")
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        check.error(_line(nodes, key), f"'{key}' must be text, not {_type_name(value)}")
+        check.error(_line(front, key), f"'{key}' must be text, not {_type_name(value)}")
         return ""
     text = _squash(str(value))
     if not text and key in REQUIRED_FIELDS:
-        check.error(_line(nodes, key), f"'{key}' is empty")
+        check.error(_line(front, key), f"'{key}' is empty")
     return text
 
 
@@ -295,16 +241,16 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _check_tags(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> tuple[list[Tag], dict[str, int]]:
-    value = data.get("tags")
-    line = _line(nodes, "tags")
+def _check_tags(front: FrontMatter, check: _FileChecker) -> tuple[list[Tag], dict[str, int]]:
+    value = front.values.get("tags")
+    line = _line(front, "tags")
     if value is None:
         check.error(line, "missing required field 'tags' (a list such as - \"Complaint: Late Shipment\")")
         return [], {}
     if isinstance(value, str):
-        value, item_nodes = [value], [nodes["tags"]]
+        value, item_lines = [value], [line]
     elif isinstance(value, list):
-        item_nodes = list(nodes["tags"].value)
+        item_lines = front.item_lines["tags"]
     else:
         check.error(line, f"'tags' must be a list of tags, not {_type_name(value)}")
         return [], {}
@@ -312,8 +258,7 @@ def _check_tags(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileC
         check.error(line, "'tags' is empty: give at least one tag")
     tags: list[Tag] = []
     tag_lines: dict[str, int] = {}
-    for item, node in zip(value, item_nodes, strict=True):
-        item_line = node.start_mark.line + 2
+    for item, item_line in zip(value, item_lines, strict=True):
         if isinstance(item, dict) and len(item) == 1:
             category, subject = next(iter(item.items()))
             item = f"{category}: {'' if subject is None else subject}".strip()
@@ -350,29 +295,29 @@ def tag_problem(text: str) -> str | None:
     return None
 
 
-def _check_keywords(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> list[str]:
-    value = data.get("keywords")
+def _check_keywords(front: FrontMatter, check: _FileChecker) -> list[str]:
+    value = front.values.get("keywords")
     if value is None:
         return []
     if isinstance(value, str):
         return [_squash(part) for part in value.split(",") if part.strip()]
     if not isinstance(value, list):
-        check.error(_line(nodes, "keywords"), f"'keywords' must be a list of phrases, not {_type_name(value)}")
+        check.error(_line(front, "keywords"), f"'keywords' must be a list of phrases, not {_type_name(value)}")
         return []
     keywords = []
-    for item, node in zip(value, nodes["keywords"].value, strict=True):
+    for item, item_line in zip(value, front.item_lines["keywords"], strict=True):
         if isinstance(item, str | int | float) and not isinstance(item, bool):
             keywords.append(_squash(str(item)))
         else:
-            check.error(node.start_mark.line + 2, f"a keyword must be text, not {_type_name(item)}")
+            check.error(item_line, f"a keyword must be text, not {_type_name(item)}")
     return [k for k in keywords if k]
 
 
-def _check_reviewed(data: dict[str, Any], nodes: dict[str, yaml.Node], check: _FileChecker) -> _dt.date | None:
-    value = data.get("reviewed")
+def _check_reviewed(front: FrontMatter, check: _FileChecker) -> _dt.date | None:
+    value = front.values.get("reviewed")
     if value is None:
         return None
-    line = _line(nodes, "reviewed")
+    line = _line(front, "reviewed")
     text = str(value).strip()
     try:
         if not ISO_DATE.match(text):
@@ -452,19 +397,19 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     check = _FileChecker(path)
     text = _decode(data, check)
     split = _split_front_matter(text, check) if text is not None else None
-    parsed = _parse_yaml(split[0], check) if split else None
-    if split is None or parsed is None:
+    # The front matter starts on the file's second line, after '---'.
+    front = (read_simple(split[0], 2) or read_yaml(split[0], 2, check.error)) if split else None
+    if split is None or front is None:
         return None, check.problems
     _, body, body_line = split
-    values, nodes = parsed
-    title = _check_string(values, nodes, "title", check)
-    tags, tag_lines = _check_tags(values, nodes, check)
-    summary = _check_string(values, nodes, "summary", check)
-    owner = _check_string(values, nodes, "owner", check)
-    keywords = _check_keywords(values, nodes, check)
-    reviewed = _check_reviewed(values, nodes, check)
+    title = _check_string(front, "title", check)
+    tags, tag_lines = _check_tags(front, check)
+    summary = _check_string(front, "summary", check)
+    owner = _check_string(front, "owner", check)
+    keywords = _check_keywords(front, check)
+    reviewed = _check_reviewed(front, check)
     main_markdown, alternates = _parse_body(body, body_line, check)
-    field_lines = {key: _line(nodes, key) for key in nodes} | {f"tag:{key}": line for key, line in tag_lines.items()}
+    field_lines = front.lines | {f"tag:{key}": line for key, line in tag_lines.items()}
     procedure = Procedure(
         path=path,
         title=title or Path(path).stem.replace("-", " ").capitalize(),
@@ -476,7 +421,7 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
         body=body,
         main_markdown=main_markdown,
         alternates=alternates,
-        front_matter=values,
+        front_matter=front.values,
         content_hash=content_hash(data),
         field_lines=field_lines,
     )
