@@ -78,6 +78,7 @@ class Fragments:
         return under_title + output
 
 
+@functools.lru_cache(maxsize=65536)  # titles, summaries and labels recur on many pages
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
