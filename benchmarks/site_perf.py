@@ -9,7 +9,12 @@ For each N it generates procedures with benchmarks/generate.py in a temporary fo
 Build (wall clock of `python -m mkdocs build -f CONFIG` as a separate process, median of
 `--build-runs`, with a mkdocs.yml written here: Material theme, `plugins: [kb]`, the index in the
 temporary folder; not -q unless --quiet, since -q hides the plugin's INFO line with its own time;
-every build into an empty site folder, with the disk writes of what ran before flushed first):
+every build into an empty site folder, with the disk writes of what ran before flushed first and
+then `--settle` seconds of rest: on the virtual machine this was written on, a build started
+right after the previous build's output was deleted and flushed ran slower, by whatever that build
+had written; 20 pairs of builds with and without the plugin in alternating order measured the
+plugin's share as 14% when it built first in a pair and 3% when second, and as 5% and 5% with 3 s
+of rest):
 - a cold build (no index yet) and a second build with the index already there;
 - a cold build as the first one after installing: the tables derived from installed data
   (search/analysis.py's `installed_table`, kept once per machine) not cached yet either;
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import gzip
 import http.server
@@ -157,19 +163,27 @@ def write_config(path: Path, docs: Path, site: Path, index: Path | None, nav_pag
     return path
 
 
-def mkdocs_build(config: Path, quiet: bool, clear: Path, cache_home: Path | None = None) -> tuple[float, str]:
+@dataclasses.dataclass(frozen=True)
+class BuildOptions:
+    quiet: bool  # mkdocs build -q
+    runs: int  # builds of each kind
+    settle: float  # seconds of rest between the disk flush and the build
+
+
+def mkdocs_build(config: Path, options: BuildOptions, clear: Path, cache_home: Path | None = None) -> tuple[float, str]:
     """Builds into `clear`, a site folder removed first. The disk writes of earlier builds and of
-    the removal are flushed (sync) before the clock starts: each kind of build starts on a settled
-    disk instead of paying for whichever build or deletion ran before it.
+    the removal are flushed (sync), and the machine rests, before the clock starts: each kind of
+    build starts on a settled disk instead of paying for whichever build or deletion ran before it.
     `cache_home`: the XDG cache folder the build sees (an empty one: nothing cached on the machine)."""
     shutil.rmtree(clear, ignore_errors=True)
     os.sync()
+    time.sleep(options.settle)
     env = {k: v for k, v in os.environ.items() if k not in ("KB_INDEX_DIR", "KB_SYNONYMS")}
     env["NO_COLOR"] = "1"
     if cache_home is not None:
         env["XDG_CACHE_HOME"] = str(cache_home)
     # Without -q by default: -q hides INFO, and the plugin reports its own time as "INFO    -  kb: ...".
-    command = [sys.executable, "-m", "mkdocs", "build", *(["-q"] if quiet else []), "-f", str(config)]
+    command = [sys.executable, "-m", "mkdocs", "build", *(["-q"] if options.quiet else []), "-f", str(config)]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=config.parent, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
@@ -178,7 +192,7 @@ def mkdocs_build(config: Path, quiet: bool, clear: Path, cache_home: Path | None
     return elapsed, done.stdout + done.stderr
 
 
-def measure_builds(n: int, root: Path, quiet: bool, runs: int) -> dict[str, Any]:
+def measure_builds(n: int, root: Path, options: BuildOptions) -> dict[str, Any]:
     docs = root / "procedures"
     first = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))[0]
     kb_config = write_config(root / "mkdocs-kb.yml", docs, root / "site-kb", root / "kb-index", None)
@@ -193,23 +207,24 @@ def measure_builds(n: int, root: Path, quiet: bool, runs: int) -> dict[str, Any]
     ]
     times: dict[str, list[float]] = {"build_cold": [], "build_warm": [], "build_plain": [], "build_search": [], "build_first": []}
     logged: list[str] = []
+    runs = options.runs
     for run in range(1, runs + 1):
         shutil.rmtree(root / "kb-index", ignore_errors=True)
         for key, label in (("build_cold", "cold, no index"), ("build_warm", "index present")):
-            elapsed, output = mkdocs_build(kb_config, quiet, clear=root / "site-kb")
+            elapsed, output = mkdocs_build(kb_config, options, clear=root / "site-kb")
             times[key].append(elapsed)
             if run == 1:
                 logged += [f"{label}: {line.strip()}" for line in PLUGIN_LOG.findall(output)]
             progress(f"N={n:,}: build {run}/{runs} with kb ({label}): {elapsed:.1f} s")
         for key, label, config, site in baselines:
-            elapsed, _ = mkdocs_build(config, quiet, clear=site)
+            elapsed, _ = mkdocs_build(config, options, clear=site)
             times[key].append(elapsed)
             progress(f"N={n:,}: build {run}/{runs} without kb, one-page nav, {label}: {elapsed:.1f} s")
         # As the first build after installing: not even the tables derived from installed data
         # (search/analysis.py's installed_table) are in the user's cache folder yet.
         for folder in ("kb-index", "empty-cache"):
             shutil.rmtree(root / folder, ignore_errors=True)
-        elapsed, _ = mkdocs_build(kb_config, quiet, cache_home=root / "empty-cache", clear=root / "site-kb")
+        elapsed, _ = mkdocs_build(kb_config, options, cache_home=root / "empty-cache", clear=root / "site-kb")
         times["build_first"].append(elapsed)
         progress(f"N={n:,}: build {run}/{runs} with kb, cold, nothing cached on the machine: {elapsed:.1f} s")
     for _, _, _, site in baselines:
@@ -368,13 +383,13 @@ def verdict(ok: bool | None) -> str:
     return "" if ok is None else ("ok" if ok else "MISSED")
 
 
-def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, build_runs: int, quiet: bool, chromium: str) -> None:
+def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, options: BuildOptions, chromium: str) -> None:
     for line in machine_info(chromium):
         print(line)
     print(f"queries: cold {FIRST_QUERY!r}, warm {SECOND_QUERY!r}, keystrokes {TYPED!r} + {KEYSTROKES!r} one character at a time")
     print(
-        f"builds: `python -m mkdocs build{' -q' if quiet else ''} -f CONFIG`, wall clock, median of {build_runs} of each kind "
-        "(each into an empty site folder, disk flushed first; cold = no index folder either); "
+        f"builds: `python -m mkdocs build{' -q' if options.quiet else ''} -f CONFIG`, wall clock, median of {options.runs} of each kind "
+        f"(each into an empty site folder, disk flushed first, then {options.settle:g} s of rest; cold = no index folder either); "
         f"browser: medians of {runs} runs (new context each); keystrokes: all runs pooled"
     )
     print("kB = 1,000 bytes, each response gzip-compressed at level 6\n")
@@ -486,7 +501,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet", action="store_true", help="build with -q: faster to read, but hides the INFO line where the plugin reports its own time"
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=3.0,
+        help="seconds of rest after flushing the disk, before each timed build (default 3; see the module docstring)",
+    )
     args = parser.parse_args(argv)
+    options = BuildOptions(quiet=args.quiet, runs=args.build_runs, settle=args.settle)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -500,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             generate(n, root / "procedures")
             progress(f"N={n:,}: generated in {time.perf_counter() - started:.1f} s")
-            rows[n] = measure_builds(n, root, quiet=args.quiet, runs=args.build_runs)
+            rows[n] = measure_builds(n, root, options)
             browser, chromium = measure_browser(n, root / "site-kb", args.runs)
             rows[n].update(browser)
             if not args.keep:
@@ -510,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"kept: {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    print_report(sizes, rows, args.runs, args.build_runs, args.quiet, chromium)
+    print_report(sizes, rows, args.runs, options, chromium)
     return 0
 
 
