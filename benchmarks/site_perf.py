@@ -21,6 +21,7 @@ of rest):
 - the same pages without the kb plugin and with a one-page `nav:`, the baseline cost of
   MkDocs + Material rendering the pages; what the plugin adds, (with - without) / without (the
   target's reading of "adds <= 20%"), also as its share of the build, (with - without) / with;
+  the cold build and this one run next to each other, in alternating order from run to run;
   lines the plugin logs as "INFO    -  kb: ..." are printed as they are;
 - seconds per 1,000 procedures at each size (linear growth: the largest size's no more than 1.25x
   the smallest's), and the marginal cost between sizes.
@@ -196,43 +197,42 @@ def measure_builds(n: int, root: Path, options: BuildOptions) -> dict[str, Any]:
     docs = root / "procedures"
     first = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))[0]
     kb_config = write_config(root / "mkdocs-kb.yml", docs, root / "site-kb", root / "kb-index", None)
-    baselines = [  # without kb, one-page navigation
-        ("build_plain", "no plugin", write_config(root / "mkdocs-plain.yml", docs, root / "site-plain", None, first), root / "site-plain"),
-        (
-            "build_search",
-            "Material's search",
-            write_config(root / "mkdocs-search.yml", docs, root / "site-search", None, first, builtin_search=True),
-            root / "site-search",
-        ),
-    ]
-    times: dict[str, list[float]] = {"build_cold": [], "build_warm": [], "build_plain": [], "build_search": [], "build_first": []}
+    plain_config = write_config(root / "mkdocs-plain.yml", docs, root / "site-plain", None, first)
+    search_config = write_config(root / "mkdocs-search.yml", docs, root / "site-search", None, first, builtin_search=True)
+    # key: (label, config, site folder, XDG cache folder or None, logged as)
+    kinds: dict[str, tuple[str, Path, Path, Path | None, str]] = {
+        "build_cold": ("with kb (cold, no index)", kb_config, root / "site-kb", None, "cold, no index"),
+        "build_plain": ("without kb, one-page nav, no plugin", plain_config, root / "site-plain", None, ""),
+        "build_warm": ("with kb (index present)", kb_config, root / "site-kb", None, "index present"),
+        "build_search": ("without kb, one-page nav, Material's search", search_config, root / "site-search", None, ""),
+        # As the first build after installing: not even the tables derived from installed data
+        # (search/analysis.py's installed_table) are in the user's cache folder yet.
+        "build_first": ("with kb, cold, nothing cached on the machine", kb_config, root / "site-kb", root / "empty-cache", ""),
+    }
+    times: dict[str, list[float]] = {key: [] for key in kinds}
     logged: list[str] = []
     runs = options.runs
     for run in range(1, runs + 1):
-        shutil.rmtree(root / "kb-index", ignore_errors=True)
-        for key, label in (("build_cold", "cold, no index"), ("build_warm", "index present")):
-            elapsed, output = mkdocs_build(kb_config, options, clear=root / "site-kb")
+        # The two builds of the checked figure run next to each other, in alternating order: the
+        # machine's speed drifts, and whichever build comes first may pay for what ran before.
+        pair = ["build_cold", "build_plain"] if run % 2 else ["build_plain", "build_cold"]
+        for key in [*pair, "build_warm", "build_search", "build_first"]:
+            label, config, site, cache_home, logged_as = kinds[key]
+            if key in ("build_cold", "build_first"):
+                shutil.rmtree(root / "kb-index", ignore_errors=True)
+            if cache_home is not None:
+                shutil.rmtree(cache_home, ignore_errors=True)
+            elapsed, output = mkdocs_build(config, options, clear=site, cache_home=cache_home)
             times[key].append(elapsed)
-            if run == 1:
-                logged += [f"{label}: {line.strip()}" for line in PLUGIN_LOG.findall(output)]
-            progress(f"N={n:,}: build {run}/{runs} with kb ({label}): {elapsed:.1f} s")
-        for key, label, config, site in baselines:
-            elapsed, _ = mkdocs_build(config, options, clear=site)
-            times[key].append(elapsed)
-            progress(f"N={n:,}: build {run}/{runs} without kb, one-page nav, {label}: {elapsed:.1f} s")
-        # As the first build after installing: not even the tables derived from installed data
-        # (search/analysis.py's installed_table) are in the user's cache folder yet.
-        for folder in ("kb-index", "empty-cache"):
-            shutil.rmtree(root / folder, ignore_errors=True)
-        elapsed, _ = mkdocs_build(kb_config, options, cache_home=root / "empty-cache", clear=root / "site-kb")
-        times["build_first"].append(elapsed)
-        progress(f"N={n:,}: build {run}/{runs} with kb, cold, nothing cached on the machine: {elapsed:.1f} s")
-    for _, _, _, site in baselines:
-        shutil.rmtree(site, ignore_errors=True)
+            if run == 1 and logged_as:
+                logged += [f"{logged_as}: {line.strip()}" for line in PLUGIN_LOG.findall(output)]
+            progress(f"N={n:,}: build {run}/{runs} {label}: {elapsed:.1f} s")
+    for key in ("build_plain", "build_search"):
+        shutil.rmtree(kinds[key][2], ignore_errors=True)
     row: dict[str, Any] = {key: statistics.median(values) for key, values in times.items()}
     row["plugin_added"] = row["build_cold"] - row["build_plain"]
     row["added"] = row["plugin_added"] / row["build_plain"]
-    # Each run's kb build against the plain build run just after it: less moved by a machine whose
+    # Each run's kb build against the plain build run next to it: less moved by a machine whose
     # speed drifts between runs.
     pairs = zip(times["build_cold"], times["build_plain"], strict=True)
     row["added_paired"] = statistics.median((kb - plain) / plain for kb, plain in pairs)
