@@ -312,6 +312,24 @@ def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkey
         build(load_config(str(root / "mkdocs.yml")))
 
 
+def test_a_second_process_that_ends_without_reporting_fails_the_build_at_once() -> None:
+    import multiprocessing
+
+    from plugins.kb.plugin import KnowledgeBasePlugin
+
+    context = multiprocessing.get_context("spawn")
+    plugin = KnowledgeBasePlugin()
+    plugin._results, plugin._work = context.Queue(), context.Queue()
+    plugin._job = context.Process(target=os._exit, args=(3,))  # as if killed before its report
+    plugin._job.start()
+    plugin._tasks_sent = 1
+    started = time.perf_counter()
+    with pytest.raises(PluginError, match="ended with exit code 3 before finishing its work"):
+        plugin.on_post_build(config=None)  # type: ignore[arg-type]
+    assert time.perf_counter() - started < 30  # not the 30-minute timeout
+    assert plugin._job is None
+
+
 def run_tasks(*tasks: tuple[str, tuple[object, ...]]) -> list[object]:
     """The second process's task loop, run in this process: its reports, or errors as text, in order."""
     import queue

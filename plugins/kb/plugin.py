@@ -72,6 +72,7 @@ MAX_CACHED_NAV_LINKS = 64
 NO_KEY = "-"
 RELATED_HEADING = "Related procedures"
 SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
+REPORT_POLL_SECONDS = 0.5  # how often the build checks that the second process is still running
 # The second process's tasks.
 SEARCH_TASK = "search"
 TAG_PAGES_TASK = "tag pages"
@@ -424,14 +425,13 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         waiting = time.perf_counter()
         self._work.put(None)  # no more tasks
         reports: dict[str, Any] = {}
+        deadline = waiting + SEARCH_JOB_TIMEOUT
         try:
             for _ in range(self._tasks_sent):
-                outcome = self._results.get(timeout=SEARCH_JOB_TIMEOUT)
+                outcome = self._next_report(deadline)
                 if isinstance(outcome, str):
                     raise PluginError(f"kb: the second process (index, search data, tag pages) failed: {outcome}")
                 reports[outcome[0]] = outcome[1]
-        except queue.Empty:
-            raise PluginError(f"kb: the index, search data and tag pages were not ready after {SEARCH_JOB_TIMEOUT} s") from None
         finally:
             self._stop_search_job(finished=len(reports) == self._tasks_sent)
         self._finish_tag_pages(config)
@@ -443,6 +443,22 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
                 f"{exported['files_unchanged']} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
                 f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
             )
+
+    def _next_report(self, deadline: float) -> Any:
+        """The second process's next report. A process that ended without sending it (killed, out
+        of memory) fails the build at once instead of at the timeout."""
+        while True:
+            ended = self._job is not None and self._job.exitcode is not None  # before reading: its last report is in the pipe
+            try:
+                return self._results.get(timeout=REPORT_POLL_SECONDS)
+            except queue.Empty:
+                if ended:
+                    raise PluginError(
+                        f"kb: the second process (index, search data, tag pages) ended with exit code {self._job.exitcode} "
+                        "before finishing its work"
+                    ) from None
+                if time.perf_counter() > deadline:
+                    raise PluginError(f"kb: the index, search data and tag pages were not ready after {SEARCH_JOB_TIMEOUT} s") from None
 
     def on_build_error(self, error: Exception) -> None:
         self._stop_search_job()  # no process left writing into the site after the build
