@@ -95,10 +95,10 @@ def read_simple(source: str, first_line: int) -> FrontMatter | None:
     key = ""  # the key whose `- item` lines may follow
     indent = -1
     for number, line in enumerate(source.split("\n"), first_line):
-        if not line.strip() or line.startswith("#"):
-            continue
         if not line.isprintable():  # tabs, control characters, unusual spaces: PyYAML's rules
             return None
+        if not line.strip() or line.startswith("#"):
+            continue
         item = _ITEM.fullmatch(line)
         if item is not None:
             if not key or (indent >= 0 and len(item.group(1)) != indent):
@@ -113,8 +113,8 @@ def read_simple(source: str, first_line: int) -> FrontMatter | None:
             item_lines[key].append(number)
             continue
         found = _KEY.fullmatch(line.rstrip(" "))
-        if found is None or found.group(1) in lines or _no_items(key, values, lines):
-            return None  # not `key: value`, a key given twice, or a key with neither value nor items
+        if found is None or found.group(1) in lines or _no_items(key, values, lines) or _resolves_to_other_type(found.group(1)):
+            return None  # not `key: value`, a key given twice, a key with neither value nor items, or `on:` (a boolean)
         key, text, indent = found.group(1), found.group(2), -1
         if text is None:
             lines[key] = number  # its `- item` lines follow

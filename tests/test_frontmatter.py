@@ -25,7 +25,7 @@ reviewed: 2026-09-14"""
 TRICKY = [
     ": ", " #", "#", ":", "'", "''", '"', '""', "\\", "\\n", "- ", "-", "[", "]", ",", "{", "}", "&a ", "*a", "!!str ",
     "|", ">", "%", "@", "`", "?", "? ", "yes", "No", "~", "null", "1", "0x1F", "1e3", "10:30", ".inf", "2020-01-01",
-    "\t", "\u00a0", "\u2028", "\n", "\n  ", "\n- ", "\n  - x", "\ntitle: again", "\nx:", " ", "  ", "ü", "🙂",
+    "\t", "\x07", "\u00a0", "\u2028", "\n", "\n  ", "\n- ", "\n  - x", "\ntitle: again", "\nx:", "\nOn: x", " ", "  ", "ü", "🙂",
 ]  # fmt: skip
 
 
@@ -83,6 +83,8 @@ def test_simple_forms_are_read_by_the_fast_path(source: str, values: dict[str, o
         "title: Note: this",  # an error in YAML
         "reviewed: 10:30",  # a number (base 60) in YAML 1.1
         "title: yes",
+        "on: x",  # the key is a boolean in YAML 1.1
+        "title: x\nNull: y",
         "owner:",  # null
         "owner:\ntitle: x",
         "title: x # a comment",
@@ -93,6 +95,7 @@ def test_simple_forms_are_read_by_the_fast_path(source: str, values: dict[str, o
         "title: x\n  continued",
         "tags:\n  - a\n    - b",
         "title:\tx",
+        "# a comment with a control character \x07\ntitle: x",  # an error in YAML
         "",
     ],
 )
