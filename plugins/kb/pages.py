@@ -548,13 +548,6 @@ class Catalog:
             )
         return f'<ul class="kb-related">\n{chr(10).join(items)}\n</ul>'
 
-    def decorate(self, procedure: Procedure, page_url: str) -> tuple[str, str]:
-        """The HTML of the procedure page's meta line (under the title) and of its related
-        procedures (at the end, "" when there are none); see `Fragments.place_under_title`. The page's own
-        Markdown is left as it is: the alternate methods are labelled in the rendered page
-        (`label_alternates`), and the related procedures' heading is added there too."""
-        return self.meta_block(procedure, page_url), self.related_block(procedure, page_url)
-
 
 @functools.lru_cache(maxsize=4096)
 def root_prefix(page_url: str) -> str:

@@ -112,7 +112,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
         self._html_cache: dict[str, str] = {}
-        self._related_blocks: dict[str, str] = {}
         self._related_section: EndSection | None = None
         self._job: Any = None
         self._work: Any = None
@@ -133,7 +132,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.tags_file = self._tags_file(config)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
-        self._related_blocks = {}
         self._related_section = None  # rendered with this build's Markdown extensions
         self._start_search_job()
         try:
@@ -343,19 +341,19 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         page.meta = dict(procedure.front_matter)
         if self.catalog is None or procedure.path not in self.catalog.by_path:
             return markdown
-        under_title, related = self.catalog.decorate(procedure, page.file.url)
-        self.fragments.place_under_title(page.file.src_uri, under_title)
-        if related:
-            self._related_blocks[page.file.src_uri] = related
+        # The page's own Markdown is left as it is; what the plugin adds goes into its HTML.
+        self.fragments.place_under_title(page.file.src_uri, self.catalog.meta_block(procedure, page.file.url))
         return markdown
 
     @event_priority(50)  # before other plugins read the page's HTML
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
-        if procedure is not None and procedure.alternates and self.catalog is not None and procedure.path in self.catalog.by_path:
+        if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
+            return self.fragments.restore(page.file.src_uri, html)
+        if procedure.alternates:
             html = label_alternates(html, [method.title for method in procedure.alternates])
         html = self.fragments.restore(page.file.src_uri, html)
-        related = self._related_blocks.pop(page.file.src_uri, "")
+        related = self.catalog.related_block(procedure, page.file.url)
         if not related:
             return html
         if self._related_section is None:
