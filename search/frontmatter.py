@@ -31,6 +31,10 @@ class FrontMatter:
     lines: dict[str, int]  # each field's value: its line in the file
     item_lines: dict[str, list[int]] = field(default_factory=dict)  # each item of a list value
 
+    def line(self, key: str) -> int:
+        """Where a problem with the field is reported: its line, or the file's first for a missing field."""
+        return self.lines.get(key, 1)
+
 
 @cache
 def loader_class() -> type:

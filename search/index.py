@@ -216,6 +216,12 @@ def encode_key(key: str) -> str:
     return key.replace(" ", "_")
 
 
+def decode_key(value: str) -> str:
+    """A tag key back from its KEYWORD field value. Not exact for a key with a `_` of its own
+    (it comes back with a space); `documents_with` encodes the value again, so lookups still match."""
+    return value.replace("_", " ")
+
+
 class IndexError_(RuntimeError):
     """An index problem that should reach the user as a message, not a traceback."""
 
@@ -710,7 +716,7 @@ class WrittenContents:
 
     def keyword_values(self, fieldname: str) -> Iterator[str]:
         for value in sorted(self._keywords(fieldname)):
-            yield value.replace("_", " ")
+            yield decode_key(value)
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:
         return self._keywords(fieldname).get(encode_key(value), [])
@@ -800,7 +806,7 @@ class IndexReader:
     def keyword_values(self, fieldname: str) -> Iterator[str]:
         """The decoded values of the `tagkey` or `category` keyword field."""
         for value in self._reader.lexicon(fieldname):
-            yield (value.decode("utf-8") if isinstance(value, bytes) else value).replace("_", " ")
+            yield decode_key(value.decode("utf-8") if isinstance(value, bytes) else value)
 
     def stored(self, docnum: int) -> dict[str, Any]:
         fields = self._reader.stored_fields(docnum)

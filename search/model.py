@@ -217,22 +217,18 @@ def _split_front_matter(text: str, check: _FileChecker) -> tuple[str, str, int] 
     return None
 
 
-def _line(front: FrontMatter, key: str) -> int:
-    return front.lines.get(key, 1)
-
-
 def _check_string(front: FrontMatter, key: str, check: _FileChecker) -> str:
     value = front.values.get(key)
     if value is None:
         if key in REQUIRED_FIELDS:
-            check.error(_line(front, key), f"missing required field '{key}'")
+            check.error(front.line(key), f"missing required field '{key}'")
         return ""
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        check.error(_line(front, key), f"'{key}' must be text, not {_type_name(value)}")
+        check.error(front.line(key), f"'{key}' must be text, not {_type_name(value)}")
         return ""
     text = _squash(str(value))
     if not text and key in REQUIRED_FIELDS:
-        check.error(_line(front, key), f"'{key}' is empty")
+        check.error(front.line(key), f"'{key}' is empty")
     return text
 
 
@@ -243,7 +239,7 @@ def _type_name(value: Any) -> str:
 
 def _check_tags(front: FrontMatter, check: _FileChecker) -> tuple[list[Tag], dict[str, int]]:
     value = front.values.get("tags")
-    line = _line(front, "tags")
+    line = front.line("tags")
     if value is None:
         check.error(line, "missing required field 'tags' (a list such as - \"Complaint: Late Shipment\")")
         return [], {}
@@ -302,7 +298,7 @@ def _check_keywords(front: FrontMatter, check: _FileChecker) -> list[str]:
     if isinstance(value, str):
         return [_squash(part) for part in value.split(",") if part.strip()]
     if not isinstance(value, list):
-        check.error(_line(front, "keywords"), f"'keywords' must be a list of phrases, not {_type_name(value)}")
+        check.error(front.line("keywords"), f"'keywords' must be a list of phrases, not {_type_name(value)}")
         return []
     keywords = []
     for item, item_line in zip(value, front.item_lines["keywords"], strict=True):
@@ -317,7 +313,7 @@ def _check_reviewed(front: FrontMatter, check: _FileChecker) -> _dt.date | None:
     value = front.values.get("reviewed")
     if value is None:
         return None
-    line = _line(front, "reviewed")
+    line = front.line("reviewed")
     text = str(value).strip()
     try:
         if not ISO_DATE.match(text):
@@ -442,9 +438,13 @@ def read_body(path: Path) -> tuple[str, list[AlternateMethod]]:
 
 
 def load_file(path: Path, root: Path) -> tuple[Procedure | None, list[Problem]]:
-    rel = relative_path(path, root)
+    return _read_and_parse(path, relative_path(path, root))
+
+
+def _read_and_parse(path: str | Path, rel: str) -> tuple[Procedure | None, list[Problem]]:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as exc:
         return None, [Problem(rel, 1, "error", f"cannot read file: {exc.strerror or exc}")]
     return parse_procedure(data, rel)
@@ -467,10 +467,11 @@ def load_procedures(
     procedures: list[Procedure] = []
     problems: list[Problem] = []
     current: FileCache = {}
+    folder = str(root)  # paths joined as text: pathlib's parsing cost a tenth of loading 1,000 files
     for rel, stat in list_procedure_files(root).items():
         entry = cache.get(rel) if cache is not None else None
         if entry is None or entry[0] != stat.st_mtime_ns or entry[1] != stat.st_size:
-            entry = (stat.st_mtime_ns, stat.st_size, *load_file(root / rel, root))
+            entry = (stat.st_mtime_ns, stat.st_size, *_read_and_parse(os.path.join(folder, rel), rel))
         current[rel] = entry
         problems.extend(entry[3])
         if entry[2] is not None:
