@@ -19,8 +19,9 @@ import pytest
 from markdown.extensions.toc import TocExtension
 from mkdocs.exceptions import PluginError
 
+from plugins.kb import job
 from plugins.kb.pages import label_alternates, root_prefix
-from plugins.kb.plugin import replace_search_block
+from plugins.kb.plugin import HEAD_ASSETS, HEAD_PARTIAL, replace_search_block, theme_overrides
 from plugins.kb.sections import EndSection
 from plugins.kb.shell import PageShell
 
@@ -334,19 +335,15 @@ def run_tasks(*tasks: tuple[str, tuple[object, ...]]) -> list[object]:
     """The second process's task loop, run in this process: its reports, or errors as text, in order."""
     import queue
 
-    from plugins.kb.plugin import _run_search_job
-
     work: queue.Queue[object] = queue.Queue()
     results: queue.Queue[object] = queue.Queue()
     for task in (*tasks, None):
         work.put(task)
-    _run_search_job(work, results)
+    job.run_tasks(work, results)
     return [results.get_nowait() for _ in range(results.qsize())]
 
 
 def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Path) -> None:
-    from plugins.kb.plugin import TAG_PAGES_TASK
-
     shell = PageShell("tags")
     shell.capture(f"<title>{shell.title}</title><a href='../{shell.slug}/'></a>{shell.content}", tmp_path / "site" / "shell.html")
     (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
@@ -355,25 +352,33 @@ def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Pat
         for slug, label in (("a-b", "A: B"), ("c", "C"))
     ]
     bad = [(str(tmp_path / "blocked" / "x" / "index.html"), "X", "<p>X</p>", "x")]
-    reports = run_tasks((TAG_PAGES_TASK, (shell, good)), (TAG_PAGES_TASK, (shell, bad)))
+    reports = run_tasks((job.TAG_PAGES_TASK, (shell, good)), (job.TAG_PAGES_TASK, (shell, bad)))
     assert len(reports) == 2
-    assert reports[0] == (TAG_PAGES_TASK, 2)
+    assert reports[0] == (job.TAG_PAGES_TASK, 2)
     error = reports[1]
     assert isinstance(error, str) and error.startswith(("FileExistsError", "NotADirectoryError"))
     page = (tmp_path / "site" / "tags" / "a-b" / "index.html").read_text(encoding="utf-8")
     assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
 
 
-def test_an_engine_that_cannot_be_imported_fails_the_search_task_not_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from plugins.kb.plugin import SEARCH_TASK, TAG_PAGES_TASK
+def test_the_second_process_does_not_import_mkdocs_pages_or_jinja() -> None:
+    """Its interpreter starts while the build checks the procedures; small sites wait for it at the end."""
+    code = (
+        "import sys, pickle; from plugins.kb import job, shell; pickle.loads(pickle.dumps(shell.PageShell('tags'))); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'markdown', 'plugins') or m.startswith('mkdocs.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == str(["mkdocs.exceptions", "plugins", "plugins.kb", "plugins.kb.job", "plugins.kb.shell"])
 
+
+def test_an_engine_that_cannot_be_imported_fails_the_search_task_not_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "search.export", None)  # `import search.export` raises ModuleNotFoundError
     shell = PageShell("tags")
     shell.capture(shell.content, tmp_path / "shell.html")
-    reports = run_tasks((SEARCH_TASK, ()), (TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])))
+    reports = run_tasks((job.SEARCH_TASK, ()), (job.TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])))
     error = reports[0]
     assert isinstance(error, str) and error.startswith("ModuleNotFoundError") and "search.export" in error
-    assert reports[1:] == [(TAG_PAGES_TASK, 1)]
+    assert reports[1:] == [(job.TAG_PAGES_TASK, 1)]
 
 
 # ---- validation ------------------------------------------------------------------------------------
@@ -472,6 +477,27 @@ def test_header_override_replaces_materials_search_block() -> None:
     assert '{% include "partials/kb-search.html" %}' in replaced and 'for="__search"' in replaced
     assert replaced.count("{% if") - replaced.count("{% endif") == header.count("{% if") - header.count("{% endif")
     assert replace_search_block("<header>no search</header>") is None
+
+
+def test_theme_overrides_are_written_from_the_partials_the_site_would_use(tmp_path: Path) -> None:
+    import material
+
+    material_dir = str(Path(material.__file__).parent / "templates")
+    override, missing = theme_overrides([material_dir])
+    assert missing == []
+    head = (Path(override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
+    assert head == HEAD_ASSETS + (Path(material_dir) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
+    assert "kb-search.html" in (Path(override) / "partials" / "header.html").read_text(encoding="utf-8")
+    # A custom_dir's own partials come first; a header without Material's search block is left alone.
+    custom = tmp_path / "custom"
+    (custom / "partials" / "javascripts").mkdir(parents=True)
+    (custom / "partials" / "header.html").write_text("<header>own</header>", encoding="utf-8")
+    (custom / "partials" / HEAD_PARTIAL).write_text("<script>own()</script>", encoding="utf-8")
+    override, missing = theme_overrides([override, str(custom), material_dir])
+    assert missing == ["header.html"]
+    assert not (Path(override) / "partials" / "header.html").exists()  # the theme's own one is used
+    assert (Path(override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8") == HEAD_ASSETS + "<script>own()</script>"
+    assert theme_overrides([str(tmp_path / "no-theme")])[1] == ["header.html", HEAD_PARTIAL]
 
 
 def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:

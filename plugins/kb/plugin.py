@@ -1,8 +1,9 @@
 """The `kb` MkDocs plugin: a thin adapter between MkDocs + Material and the engine in `search/`.
 
 - on_config: checks every procedure (errors fail the build with the `kb check` lines, warnings
-  are logged so `mkdocs build --strict` fails on them), adds the plugin's templates, a header
-  with the knowledge-base search box and its assets. No Markdown extension is needed.
+  are logged so `mkdocs build --strict` fails on them), adds the plugin's templates: a header
+  with the knowledge-base search box, and its stylesheet and script linked from every page's
+  <head> (HEAD_PARTIAL). No Markdown extension is needed.
 - on_files: generated pages (home, tags, one per area, due for review), never written to docs_dir,
   and the assets under assets/kb/ (the scripts as one file).
 - on_nav: a short navigation (home, areas, tags, due for review) instead of one entry per procedure.
@@ -15,15 +16,13 @@
 - on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
   placeholder tag page (shell.py) and written by the second process while the other pages render.
 - on_config starts, on_files and on_post_page feed and on_post_build collects a second process
-  that refreshes the index (incrementally), writes the browser search data and the tag pages
-  while the pages render.
+  (job.py) that refreshes the index (incrementally), writes the browser search data and the tag
+  pages while the pages render.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import dataclasses
 import logging
 import os
 import queue
@@ -49,6 +48,7 @@ from search.cli import TAGS_FILE
 from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
+from . import job
 from .config import KbConfig
 from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry, label_alternates
 from .sections import EndSection
@@ -73,17 +73,17 @@ NO_KEY = "-"
 RELATED_HEADING = "Related procedures"
 SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
 REPORT_POLL_SECONDS = 0.5  # how often the build checks that the second process is still running
-# The second process's tasks.
-SEARCH_TASK = "search"
-TAG_PAGES_TASK = "tag pages"
-# Added to the second process's niceness: the page rendering, the build's critical path, goes first,
-# while the job still gets a tenth of a core that something else keeps busy.
-SEARCH_JOB_NICENESS = 10
+# Material includes this partial in <head>, after the site's extra_css. The plugin's stylesheets and
+# script go in front of it, rendered once per base_url: through extra_css and extra_javascript,
+# their `url` filters ran on every page (about 1% of a 1,000-page build). The script is deferred:
+# it runs once the page is parsed, after the theme's own script at the end of <body>.
+HEAD_PARTIAL = "javascripts/base.html"
+HEAD_ASSETS = "{{ kb_head_assets(base_url) }}\n"
 # The search button and box: the same HTML on every page but for its links to the site root and
-# to the search data, so it is rendered once per pair of them (four icons and a partial per page
-# cost a thousand-page build about 0.2 s).
+# to the search data, which depend on the page's depth only, so it is rendered once per base_url
+# (four icons and a partial per page cost a thousand-page build about 0.2 s).
 HEADER_SEARCH = (
-    """{% set kb_key = "search " ~ base_url ~ " " ~ ((config.plugins['kb'].config.search_dir ~ '/') | url) %}"""
+    """{% set kb_key = "search " ~ base_url %}"""
     """{% if kb_key in kb_html_cache %}{{ kb_html_cache[kb_key] }}{% else %}{% set kb_html %}"""
     """<label class="md-header__button md-icon" for="__search">
       {% set icon = config.theme.icon.search or "material/magnify" %}
@@ -143,11 +143,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.procedures = {p.path: p for p in result.procedures}
 
         self._add_templates(config)
-        for css in sorted(ASSETS_DIR.glob("*.css")):
-            if f"{ASSETS_URI}/{css.name}" not in config.extra_css:
-                config.extra_css.append(f"{ASSETS_URI}/{css.name}")
-        if f"{ASSETS_URI}/{BUNDLE}" not in {str(script) for script in config.extra_javascript}:
-            config.extra_javascript.append(ExtraScriptValue(f"{ASSETS_URI}/{BUNDLE}"))
         return config
 
     def _synonyms_file(self, config: MkDocsConfig) -> Path | None:
@@ -191,9 +186,14 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         material = next((i for i, d in enumerate(dirs) if Path(d).parent.name == "material"), len(dirs))
         if str(TEMPLATES_DIR) not in dirs:
             dirs.insert(material, str(TEMPLATES_DIR))
-        override = header_override(dirs)
-        if override is not None and override not in dirs:
+        override, missing = theme_overrides(dirs)
+        if override not in dirs:
             dirs.insert(0, override)
+        if "header.html" in missing:
+            log.info("kb: the theme's partials/header.html has no Material search block; the kb search box is not added to the header")
+        if HEAD_PARTIAL in missing:  # a theme without it (Material 9 has it): linked from every page the slower way
+            config.extra_css.extend(f"{ASSETS_URI}/{css.name}" for css in sorted(ASSETS_DIR.glob("*.css")))
+            config.extra_javascript.append(ExtraScriptValue(f"{ASSETS_URI}/{BUNDLE}"))
 
     # ---- files and pages -------------------------------------------------------------------------
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -302,7 +302,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
         """The theme's templates behind the plugin's own under `kb-theme/`, for the partials that
         wrap them (partials/nav.html), and the cache of HTML that many pages share (navigation,
-        search box)."""
+        search box, the links to the plugin's assets)."""
         dirs = list(config.theme.dirs)
         behind = dirs[dirs.index(str(TEMPLATES_DIR)) + 1 :] if str(TEMPLATES_DIR) in dirs else dirs
         env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"kb-theme": jinja2.FileSystemLoader(behind)})])
@@ -310,7 +310,21 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         env.globals["kb_html_cache"] = self._html_cache
         env.globals["kb_nav_key"] = self._nav_key
         env.globals["kb_remember"] = self._remember
+        # Linked from every page by partials/javascripts/base.html.
+        env.globals["kb_head_assets"] = self._head_assets
         return env
+
+    def _head_assets(self, base_url: str) -> str:
+        """The links to the plugin's stylesheets and script, from pages with this base_url."""
+        key = f"assets {base_url}"
+        if key not in self._html_cache:
+            css = [
+                f'<link rel="stylesheet" href="{normalize_url(f"{ASSETS_URI}/{path.name}", base=base_url)}">'
+                for path in sorted(ASSETS_DIR.glob("*.css"))
+            ]
+            script = f'<script src="{normalize_url(f"{ASSETS_URI}/{BUNDLE}", base=base_url)}" defer></script>'
+            self._html_cache[key] = "".join(css) + script
+        return self._html_cache[key]
 
     def _nav_key(self, page: Any, base_url: str) -> str:
         """The key under which a page's navigation HTML is cached: the links the navigation would
@@ -367,7 +381,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             # in a thread of this one, it slowed the page rendering by about 0.2 s at 1,000 procedures.
             tag_page = self.catalog.tag_page
             contents = [(file.abs_dest_path, entry.tag.label, tag_page(entry, file.url), entry.slug) for entry, file in self.tag_files]
-            self._send_task(TAG_PAGES_TASK, (self.tag_shell, contents))
+            self._send_task(job.TAG_PAGES_TASK, (self.tag_shell, contents))
         return output
 
     def _finish_tag_pages(self, config: MkDocsConfig) -> None:
@@ -390,7 +404,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self._tasks_sent = 0
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
         self._results, self._work = context.Queue(), context.Queue()
-        self._job = context.Process(target=_search_process, args=(self._work, self._results), daemon=True)
+        self._job = context.Process(target=job.main, args=(self._work, self._results), daemon=True)
         # Starting blocks until the new interpreter has read its arguments (~0.3 s): not on the build's time.
         self._starter = threading.Thread(target=_start_process, args=(self._job, self._results), daemon=True)
         self._starter.start()
@@ -400,7 +414,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         # The files checked in on_config go along, so the second process does not parse them again.
         loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
         search_dir = Path(config.site_dir) / self.config.search_dir
-        self._send_task(SEARCH_TASK, (docs_dir, self.index_dir, search_dir, dict(self.urls), self.synonyms, loaded))
+        self._send_task(job.SEARCH_TASK, (docs_dir, self.index_dir, search_dir, dict(self.urls), self.synonyms, loaded))
 
     def _send_task(self, kind: str, args: tuple[Any, ...]) -> None:
         self._work.put((kind, args))
@@ -433,8 +447,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         finally:
             self._stop_search_job(finished=len(reports) == self._tasks_sent)
         self._finish_tag_pages(config)
-        if SEARCH_TASK in reports:
-            refreshed, exported, seconds = reports[SEARCH_TASK]
+        if job.SEARCH_TASK in reports:
+            refreshed, exported, seconds = reports[job.SEARCH_TASK]
             log.info(
                 f"kb: index {refreshed['added']} added, {refreshed['updated']} updated, {refreshed['deleted']} removed; "
                 f"search data for {exported['documents']} procedures ({exported['files_written']} files written, "
@@ -476,54 +490,6 @@ def _start_process(process: Any, results: Any) -> None:
         process.start()
     except Exception as exc:  # reported by on_post_build as a build error
         results.put(f"cannot start the second process: {type(exc).__name__}: {exc}")
-
-
-def _search_process(work: Any, results: Any) -> None:
-    """The second process, at a lower priority (at the same one as the build, it slowed the page
-    rendering of 1,000 procedures on two cores by about 0.3 s): its tasks, then an immediate exit
-    once the reports are flushed. The build waits for the process to end, and the interpreter's
-    usual teardown (freeing the index writer's and the tables' objects) would add to the build."""
-    if hasattr(os, "nice"):  # not on Windows
-        with contextlib.suppress(OSError):
-            os.nice(SEARCH_JOB_NICENESS)
-    _run_search_job(work, results)
-    results.close()
-    results.join_thread()
-    os._exit(0)
-
-
-def _run_search_job(work: Any, results: Any) -> None:
-    """Takes (kind, args) tasks until None; for each, its report, or the error message, goes back
-    through the queue. The engine is imported first, while the build checks the procedures (so
-    the build's own process does not load Whoosh); an error importing it is the search task's."""
-    engine: Any = None
-    try:
-        import search.export as engine
-    except Exception as exc:
-        import_error = exc
-    while (task := work.get()) is not None:
-        kind, args = task
-        try:
-            if kind == SEARCH_TASK:
-                if engine is None:
-                    raise import_error
-                started = time.perf_counter()
-                refreshed, exported = engine.refresh_and_export(*args)
-                # As dicts: unpickling the report classes would import the engine into the build's process.
-                results.put((kind, (dataclasses.asdict(refreshed), dataclasses.asdict(exported), time.perf_counter() - started)))
-            else:
-                results.put((kind, _write_tag_pages(*args)))
-        except Exception as exc:  # reported by on_post_build as a build error
-            results.put(f"{type(exc).__name__}: {exc}")
-
-
-def _write_tag_pages(shell: PageShell, contents: list[tuple[str, str, str, str]]) -> int:
-    """The tag pages, (destination, title, HTML content, slug) filled into the theme's rendering of the placeholder page."""
-    for dest, title, content, slug in contents:
-        path = Path(dest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(shell.fill(title, content, slug), encoding="utf-8")
-    return len(contents)
 
 
 def _nav_urls(items: list[Any]) -> list[str]:
@@ -572,25 +538,31 @@ def replace_search_block(source: str) -> str | None:
     return None
 
 
-def header_override(theme_dirs: list[str]) -> str | None:
-    """A folder holding the header the site would use (a custom_dir's or Material's), with the
-    kb search in place of Material's search; written at build time from the installed Material."""
+def theme_overrides(theme_dirs: list[str]) -> tuple[str, list[str]]:
+    """A folder of partials written at build time from the ones the site would use (a custom_dir's
+    or Material's): the header with the kb search in place of Material's search, and the partial
+    Material includes in <head> after the site's extra_css, with the links to the plugin's assets
+    in front. Also the partials of the two that the theme lacks."""
     override = _override_dir()
-    for folder in theme_dirs:
-        if Path(folder) == override:
+    missing = []
+    for partial, edit in (("header.html", replace_search_block), (HEAD_PARTIAL, lambda source: HEAD_ASSETS + source)):
+        source = _theme_partial(theme_dirs, override, partial)
+        text = edit(source.read_text(encoding="utf-8")) if source is not None else None
+        target = override / "partials" / partial
+        if text is None:
+            missing.append(partial)
+            target.unlink(missing_ok=True)  # one written for an earlier configuration of this process
             continue
-        header = Path(folder) / "partials" / "header.html"
-        if header.is_file():
-            break
-    else:
-        return None
-    text = replace_search_block(header.read_text(encoding="utf-8"))
-    if text is None:
-        log.info(f"kb: {header} has no Material search block; the knowledge-base search box is not added to the header")
-        return None
-    target = override / "partials" / "header.html"
-    # Written only when it changes: `mkdocs serve --watch-theme` would otherwise rebuild forever.
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return str(override)
+        # Written only when it changes: `mkdocs serve --watch-theme` would otherwise rebuild forever.
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return str(override), missing
+
+
+def _theme_partial(theme_dirs: list[str], override: Path, partial: str) -> Path | None:
+    for folder in theme_dirs:
+        path = Path(folder) / "partials" / partial
+        if Path(folder) != override and path.is_file():
+            return path
+    return None
