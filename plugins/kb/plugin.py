@@ -80,10 +80,10 @@ REPORT_POLL_SECONDS = 0.5  # how often the build checks that the second process 
 HEAD_PARTIAL = "javascripts/base.html"
 HEAD_ASSETS = "{{ kb_head_assets(base_url) }}\n"
 # The search button and box: the same HTML on every page but for its links to the site root and
-# to the search data, which depend on the page's depth only, so it is rendered once per base_url
-# (four icons and a partial per page cost a thousand-page build about 0.2 s).
+# to the search data, so it is rendered once per pair of them (four icons and a partial per page
+# cost a thousand-page build about 0.2 s).
 HEADER_SEARCH = (
-    """{% set kb_key = "search " ~ base_url %}"""
+    """{% set kb_key = "search " ~ base_url ~ " " ~ ((config.plugins['kb'].config.search_dir ~ '/') | url) %}"""
     """{% if kb_key in kb_html_cache %}{{ kb_html_cache[kb_key] }}{% else %}{% set kb_html %}"""
     """<label class="md-header__button md-icon" for="__search">
       {% set icon = config.theme.icon.search or "material/magnify" %}
