@@ -217,6 +217,7 @@ class Catalog:
         self._near: dict[tuple[str, str], list[str]] = {}
         self._escaped_urls: dict[str, str] = {}
         self._cards: dict[tuple[str, str, bool], str] = {}
+        self._chips: dict[tuple[str, str, int | None], str] = {}
 
     # ---- helpers ---------------------------------------------------------------------------------
     def link(self, target_src: str, page_url: str) -> str:
@@ -235,9 +236,15 @@ class Catalog:
         return _review_state(procedure, review_interval(procedure, self.review_days, self.vocabulary), self.today)
 
     def tag_chip(self, tag: Tag, page_url: str, count: int | None = None) -> str:
-        entry = self.tags[tag.key]
-        counter = f' <span class="kb-chip__count">{count}</span>' if count is not None else ""
-        return f'<a class="kb-chip" href="{self.link(entry.src, page_url)}">{esc(entry.tag.label)}{counter}</a>'
+        """A link to a tag's page; the same on every page at the same depth, so made once for them
+        (a 1,000-procedure site shows about 10,000 chips: each card and procedure page has some)."""
+        key = (tag.key, root_prefix(page_url), count)
+        chip = self._chips.get(key)
+        if chip is None:
+            entry = self.tags[tag.key]
+            counter = f' <span class="kb-chip__count">{count}</span>' if count is not None else ""
+            chip = self._chips[key] = f'<a class="kb-chip" href="{self.link(entry.src, page_url)}">{esc(entry.tag.label)}{counter}</a>'
+        return chip
 
     def review_badge(self, procedure: Procedure, small: bool = False) -> str:
         state = self.review_state(procedure)
@@ -506,7 +513,8 @@ class Catalog:
         counts.pop(procedure.path, None)
         chosen = [path for path, count in counts.items() if count > 1]
         if chosen:
-            weights = {path: sum(1.0 / len(e.procedures) for e in entries if path in self._member_set(e)) for path in chosen}
+            members = [(1.0 / len(e.procedures), self._member_set(e)) for e in entries]
+            weights = {path: sum(weight for weight, paths in members if path in paths) for path in chosen}
             chosen.sort(key=lambda path: (-counts[path], -weights[path], self._area_of[path] != procedure.area, self._order[path]))
             del chosen[limit:]
         for entry in entries:
