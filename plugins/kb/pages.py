@@ -589,6 +589,7 @@ _HEADERLINK = re.compile(r"<a\s[^>]*\bheaderlink\b.*?</a>", re.DOTALL)
 _HTML_TAG = re.compile(r"<[^>]*>")
 _ALTERNATES_TITLE = re.compile(r"alternat(?:e|ive)\s+methods?", re.IGNORECASE)
 _CONTAINER_TAG = re.compile(r"<(/?)(div|blockquote|ul|ol|table|details|pre)[\s>]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def heading_text(heading: str) -> str:
@@ -597,7 +598,7 @@ def heading_text(heading: str) -> str:
 
 
 def _title_key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).casefold()
+    return _NOT_WORD.sub("", text).casefold()
 
 
 def _balanced(fragment: str) -> bool:
