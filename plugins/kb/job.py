@@ -3,7 +3,8 @@ pages while MkDocs renders the pages in the first.
 
 A module of its own so that the new interpreter imports only this, the engine and the page shell:
 not MkDocs' configuration and page classes, Jinja or the plugin, which the engine does not need
-(about 0.1 s of the process's start, which small sites wait for at the end of their build).
+(its imports took 0.26 s of CPU, now 0.10 s: small sites wait for the process at the end of
+their build).
 """
 
 from __future__ import annotations
