@@ -479,25 +479,37 @@ def test_header_override_replaces_materials_search_block() -> None:
     assert replace_search_block("<header>no search</header>") is None
 
 
-def test_theme_overrides_are_written_from_the_partials_the_site_would_use(tmp_path: Path) -> None:
+def test_theme_overrides_are_written_from_the_partials_the_site_would_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import material
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     material_dir = str(Path(material.__file__).parent / "templates")
+    material_header = (Path(material_dir) / "partials" / "header.html").read_text(encoding="utf-8")
     override, missing = theme_overrides([material_dir])
     assert missing == []
+    assert Path(override).is_relative_to(tmp_path / "cache" / "service-kb" / "theme-overrides")
     head = (Path(override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
     assert head == HEAD_ASSETS + (Path(material_dir) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
     assert "kb-search.html" in (Path(override) / "partials" / "header.html").read_text(encoding="utf-8")
+    # The next build of a site with the same theme reuses the folder, with the override in front.
+    assert theme_overrides([override, material_dir]) == (override, [])
     # A custom_dir's own partials come first; a header without Material's search block is left alone.
     custom = tmp_path / "custom"
     (custom / "partials" / "javascripts").mkdir(parents=True)
-    (custom / "partials" / "header.html").write_text("<header>own</header>", encoding="utf-8")
+    (custom / "partials" / "header.html").write_text(material_header.replace("md-header", "my-header"), encoding="utf-8")
     (custom / "partials" / HEAD_PARTIAL).write_text("<script>own()</script>", encoding="utf-8")
-    override, missing = theme_overrides([override, str(custom), material_dir])
-    assert missing == ["header.html"]
-    assert not (Path(override) / "partials" / "header.html").exists()  # the theme's own one is used
-    assert (Path(override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8") == HEAD_ASSETS + "<script>own()</script>"
+    custom_override, missing = theme_overrides([str(custom), material_dir])
+    assert custom_override != override and missing == []
+    assert "my-header" in (Path(custom_override) / "partials" / "header.html").read_text(encoding="utf-8")
+    assert (Path(custom_override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8") == HEAD_ASSETS + "<script>own()</script>"
+    (custom / "partials" / "header.html").write_text("<header>own</header>", encoding="utf-8")
+    assert theme_overrides([custom_override, str(custom), material_dir]) == (custom_override, ["header.html"])
+    assert not (Path(custom_override) / "partials" / "header.html").exists()  # the custom header is used as it is
     assert theme_overrides([str(tmp_path / "no-theme")])[1] == ["header.html", HEAD_PARTIAL]
+    # Where the cache folder cannot be written: a temporary folder.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(custom / "partials" / "header.html"))
+    fallback, missing = theme_overrides([material_dir])
+    assert missing == [] and not Path(fallback).is_relative_to(tmp_path) and (Path(fallback) / "partials" / "header.html").is_file()
 
 
 def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import queue
@@ -44,6 +45,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import normalize_url
 
+from search.analysis import user_cache_dir
 from search.cli import TAGS_FILE
 from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
@@ -513,15 +515,25 @@ _LOADED: dict[Path, FileCache] = {}
 
 
 # ---- Material's header with the knowledge-base search box ---------------------------------------
-_OVERRIDE_DIR: Path | None = None
+_TEMPORARY_OVERRIDES: Path | None = None
 
 
-def _override_dir() -> Path:
-    global _OVERRIDE_DIR
-    if _OVERRIDE_DIR is None:
-        _OVERRIDE_DIR = Path(tempfile.mkdtemp(prefix="mkdocs-kb-overrides-"))
-        atexit.register(shutil.rmtree, _OVERRIDE_DIR, True)
-    return _OVERRIDE_DIR
+def _override_dir(theme_dirs: list[str]) -> Path:
+    """Where the partials written from these theme folders go: a folder per set of them in the
+    user's cache folder, reused by every build of a site that uses them. A temporary folder,
+    removed at exit, stayed behind after each killed build and each `mkdocs serve` ended by a
+    signal; it is still used where the cache folder cannot be written."""
+    global _TEMPORARY_OVERRIDES
+    digest = hashlib.blake2b("\n".join(theme_dirs).encode("utf-8"), digest_size=8).hexdigest()
+    folder = user_cache_dir() / "theme-overrides" / digest
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    except OSError:
+        if _TEMPORARY_OVERRIDES is None:
+            _TEMPORARY_OVERRIDES = Path(tempfile.mkdtemp(prefix="mkdocs-kb-overrides-"))
+            atexit.register(shutil.rmtree, _TEMPORARY_OVERRIDES, True)
+        return _TEMPORARY_OVERRIDES
 
 
 def replace_search_block(source: str) -> str | None:
@@ -543,26 +555,35 @@ def theme_overrides(theme_dirs: list[str]) -> tuple[str, list[str]]:
     or Material's): the header with the kb search in place of Material's search, and the partial
     Material includes in <head> after the site's extra_css, with the links to the plugin's assets
     in front. Also the partials of the two that the theme lacks."""
-    override = _override_dir()
+    theme_dirs = [folder for folder in theme_dirs if not _is_override(folder)]
+    override = _override_dir(theme_dirs)
     missing = []
     for partial, edit in (("header.html", replace_search_block), (HEAD_PARTIAL, lambda source: HEAD_ASSETS + source)):
-        source = _theme_partial(theme_dirs, override, partial)
+        source = _theme_partial(theme_dirs, partial)
         text = edit(source.read_text(encoding="utf-8")) if source is not None else None
         target = override / "partials" / partial
         if text is None:
             missing.append(partial)
-            target.unlink(missing_ok=True)  # one written for an earlier configuration of this process
+            target.unlink(missing_ok=True)  # written when the theme's partial was another
             continue
         # Written only when it changes: `mkdocs serve --watch-theme` would otherwise rebuild forever.
+        # Replaced whole, so a build of another site with the same theme never reads half a file.
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            written = target.with_name(f".{target.name}.{os.getpid()}")
+            written.write_text(text, encoding="utf-8")
+            os.replace(written, target)
     return str(override), missing
 
 
-def _theme_partial(theme_dirs: list[str], override: Path, partial: str) -> Path | None:
+def _is_override(folder: str) -> bool:
+    path = Path(folder)
+    return path.parent == user_cache_dir() / "theme-overrides" or path == _TEMPORARY_OVERRIDES
+
+
+def _theme_partial(theme_dirs: list[str], partial: str) -> Path | None:
     for folder in theme_dirs:
         path = Path(folder) / "partials" / partial
-        if Path(folder) != override and path.is_file():
+        if path.is_file():
             return path
     return None
