@@ -194,8 +194,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         if "header.html" in missing:
             log.info("kb: the theme's partials/header.html has no Material search block; the kb search box is not added to the header")
         if HEAD_PARTIAL in missing:  # a theme without it (Material 9 has it): linked from every page the slower way
-            config.extra_css.extend(f"{ASSETS_URI}/{css.name}" for css in sorted(ASSETS_DIR.glob("*.css")))
-            config.extra_javascript.append(ExtraScriptValue(f"{ASSETS_URI}/{BUNDLE}"))
+            stylesheets, script = _asset_uris()
+            config.extra_css.extend(stylesheets)
+            config.extra_javascript.append(ExtraScriptValue(script))
 
     # ---- files and pages -------------------------------------------------------------------------
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -320,12 +321,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         """The links to the plugin's stylesheets and script, from pages with this base_url."""
         key = f"assets {base_url}"
         if key not in self._html_cache:
-            css = [
-                f'<link rel="stylesheet" href="{normalize_url(f"{ASSETS_URI}/{path.name}", base=base_url)}">'
-                for path in sorted(ASSETS_DIR.glob("*.css"))
-            ]
-            script = f'<script src="{normalize_url(f"{ASSETS_URI}/{BUNDLE}", base=base_url)}" defer></script>'
-            self._html_cache[key] = "".join(css) + script
+            stylesheets, script = _asset_uris()
+            links = [f'<link rel="stylesheet" href="{normalize_url(uri, base=base_url)}">' for uri in stylesheets]
+            self._html_cache[key] = "".join(links) + f'<script src="{normalize_url(script, base=base_url)}" defer></script>'
         return self._html_cache[key]
 
     def _nav_key(self, page: Any, base_url: str) -> str:
@@ -485,6 +483,11 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if folder.is_dir():
                 server.watch(str(folder))
         return server
+
+
+def _asset_uris() -> tuple[list[str], str]:
+    """The plugin's stylesheets and its script (the bundle), as paths from the site root."""
+    return [f"{ASSETS_URI}/{css.name}" for css in sorted(ASSETS_DIR.glob("*.css"))], f"{ASSETS_URI}/{BUNDLE}"
 
 
 def _start_process(process: Any, results: Any) -> None:
