@@ -17,7 +17,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Candidates, Thesaurus, base_form, edit_limit, is_stopword, name_like, related_words, stem, tag_key, words
+from .analysis import (
+    Candidates,
+    Thesaurus,
+    base_form,
+    edit_limit,
+    is_stopword,
+    name_like,
+    related_words,
+    stem,
+    suggestion_limit,
+    tag_key,
+    words,
+)
 from .index import IndexReader, SearchIndex
 
 # BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
@@ -284,9 +296,9 @@ class QueryEngine:
     def did_you_mean(self, parsed: ParsedQuery) -> str | None:
         """A nearby query made of collection words, for a query that found nothing.
 
-        Each word is replaced by its nearest collection word only within the typing mistakes a
-        word of its length may carry (analysis.edit_limit, as for typo correction); a word with
-        nothing that close is left out, and no suggestion is better than a far-fetched one.
+        Each word is replaced by its nearest collection word within analysis.suggestion_limit
+        (a third of its letters at most); a word with nothing that close is left out, and no
+        suggestion is better than a far-fetched one.
         """
         vocabulary = self.index.vocabulary()
         suggestion, changed = [], False
@@ -294,7 +306,7 @@ class QueryEngine:
             if word in vocabulary or is_stopword(word):
                 suggestion.append(word)
                 continue
-            closest = nearest_words(word, vocabulary, edit_limit(word))
+            closest = nearest_words(word, vocabulary, suggestion_limit(word))
             if closest:  # a word with nothing near it is left out of the suggestion
                 suggestion.append(closest[0][0])
                 changed = True

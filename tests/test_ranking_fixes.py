@@ -136,7 +136,16 @@ def test_far_fetched_query_gets_no_suggestion(sample_engine: QueryEngine) -> Non
     assert response.did_you_mean is None
 
 
-@pytest.mark.parametrize(("typed", "suggested"), [("refnd", "refund"), ("shipmnt", "shipment"), ("pasword", "password")])
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        ("refnd", "refund"),
+        ("shipmnt", "shipment"),
+        ("pasword", "password"),
+        ("warrentee", "warranty"),
+        ("athorisaton zzqx", "authorization"),
+    ],
+)
 def test_real_typos_still_get_suggestions(sample_engine: QueryEngine, typed: str, suggested: str) -> None:
     assert did_you_mean(sample_engine, typed) == suggested
 
