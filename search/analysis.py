@@ -394,6 +394,18 @@ def edit_limit(word: str) -> int:
     return 1 if len(word) < 7 else 2
 
 
+def suggestion_limit(word: str) -> int:
+    """How many edits a "Did you mean" suggestion may be from a word.
+
+    More than typo correction searches with (`athuenticatr` -> `authenticator`): the rep
+    chooses whether to follow a suggestion. But no more than a third of the word's letters, so
+    that a short word is not "corrected" into an unrelated one (`asdf` is not `add`), and none
+    for a word too short for typo correction.
+    """
+    limit = edit_limit(word)
+    return max(limit, len(word) // 3) if limit else 0
+
+
 RELATED_WORDS = Path(__file__).parent / "data" / "related.txt"
 
 

@@ -12,11 +12,24 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Candidates, Thesaurus, base_form, edit_limit, is_stopword, name_like, related_words, stem, tag_key, words
+from .analysis import (
+    Candidates,
+    Thesaurus,
+    base_form,
+    edit_limit,
+    is_stopword,
+    name_like,
+    related_words,
+    stem,
+    suggestion_limit,
+    tag_key,
+    words,
+)
 from .index import IndexReader, SearchIndex
 
 # BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
@@ -46,10 +59,18 @@ MATCH_FIELDS = ("title", "tags", "keywords", "summary")
 
 @dataclass(frozen=True)
 class Alternative:
+    """One way a concept can be found in a procedure: its terms (all required) and their weight.
+
+    `reading` marks the competing readings of one word the collection lacks (the word itself, its
+    typo corrections, the words it may be the start of): the rep meant one of them, so a procedure
+    counts only its best reading, not their sum (ConceptScorer).
+    """
+
     terms: tuple[str, ...]
     weight: float
     kind: str  # "word", "synonym", "typo", "prefix", "related"
     text: str
+    reading: bool = False
 
 
 @dataclass
@@ -137,12 +158,29 @@ class QueryEngine:
             if closest:
                 best = closest[0][1]
                 for candidate, distance in [c for c in closest if c[1] == best][:MAX_TYPO_CANDIDATES]:
-                    repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate))
+                    repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate, reading=True))
         if len(word) >= 3 and (last or not english):
-            completions = sorted(self.index.words_starting_with(word), key=lambda w: (-vocabulary[w], w))
-            for candidate in completions[:MAX_PREFIX_CANDIDATES]:
-                repairs.append(Alternative((stem(candidate),), PREFIX_WEIGHT, "prefix", candidate))
+            repairs.extend(self._completions(word))
         return repairs
+
+    def _completions(self, word: str) -> list[Alternative]:
+        """The collection words `word` may be the start of, commonest first (at most MAX_PREFIX_CANDIDATES)."""
+        vocabulary = self.index.vocabulary()
+        completions = sorted(self.index.words_starting_with(word), key=lambda w: (-vocabulary[w], w))
+        return [Alternative((stem(c),), PREFIX_WEIGHT, "prefix", c, reading=True) for c in completions[:MAX_PREFIX_CANDIDATES]]
+
+    def _fragment_completions(self, word: str, own_term: str) -> list[Alternative]:
+        """Completions of a last word that is not a collection word although its stem is a term.
+
+        `deliv` is no word of the procedures, but it is the stem of `delivered`; as the last
+        word it is a fragment still being typed, as likely to become `delivery`. It is one when
+        it completes to a word of another stem than its own; a complete word such as `refunds`
+        (the procedures only say `refund`) has no such completion and stays a plain word.
+        """
+        if len(word) < 3 or word in self.index.vocabulary():
+            return []
+        completions = self._completions(word)
+        return completions if any(c.terms != (own_term,) for c in completions) else []
 
     def _concepts(self, reader: IndexReader, query_words: list[str], names: list[bool], parsed: ParsedQuery) -> list[Concept]:
         stems = [stem(w) for w in query_words]
@@ -150,9 +188,16 @@ class QueryEngine:
         repairs: dict[int, list[Alternative]] = {}
         own_weight = [1.0] * len(query_words)
         for position, word in enumerate(query_words):
-            if is_stopword(word) or reader.has_term(stems[position]) or (bases[position],) in self.thesaurus.rules:
+            last = position == len(query_words) - 1
+            if is_stopword(word) or (bases[position],) in self.thesaurus.rules:
                 continue
-            found = self._repairs(word, last=position == len(query_words) - 1)
+            if reader.has_term(stems[position]):
+                fragment = self._fragment_completions(word, stems[position]) if last else []
+                if fragment:
+                    # Its own stem is only one of the words it may become: no stronger than the others.
+                    repairs[position], own_weight[position] = fragment, PREFIX_WEIGHT
+                continue
+            found = self._repairs(word, last=last)
             if found:
                 repairs[position] = found
                 typo = next((alt for alt in found if alt.kind == "typo"), None)
@@ -171,7 +216,9 @@ class QueryEngine:
             own_terms = tuple(stems[i] for i in content)
             if own_terms:
                 weight = min((own_weight[i] for i in content), default=1.0)
-                alternatives.append(Alternative(own_terms, weight, "word", " ".join(query_words[i] for i in content)))
+                # A word with repairs is one reading among them (Alternative.reading).
+                reading = len(span) == 1 and position in repairs
+                alternatives.append(Alternative(own_terms, weight, "word", " ".join(query_words[i] for i in content), reading))
             alternatives.extend(Alternative(e.terms, SYNONYM_WEIGHT, "synonym", e.text) for e in expansions)
             if len(span) == 1:
                 alternatives.extend(r for r in repairs.get(position, []) if r.terms != own_terms)
@@ -203,8 +250,11 @@ class QueryEngine:
         scorer = ConceptScorer(reader, parsed.concepts)
         scored = scorer.scores()
         tiers: dict[int, int] = {}
-        if parsed.category_key:
-            tiers.update(dict.fromkeys(reader.documents_with("category", parsed.category_key), TIER_CATEGORY))
+        # A query naming a category lists its procedures first; one naming a whole tag lists the
+        # procedures with that tag, then the rest of the tag's category.
+        category = parsed.category_key or (parsed.tag_key.partition(":")[0] if parsed.tag_key and ":" in parsed.tag_key else None)
+        if category:
+            tiers.update(dict.fromkeys(reader.documents_with("category", category), TIER_CATEGORY))
         if parsed.tag_key:
             tiers.update(dict.fromkeys(reader.documents_with("tagkey", parsed.tag_key), TIER_EXACT_TAG))
         candidates = set(scored) | set(tiers)
@@ -244,14 +294,19 @@ class QueryEngine:
         return response
 
     def did_you_mean(self, parsed: ParsedQuery) -> str | None:
-        """A nearby query made of collection words, for a query that found nothing."""
+        """A nearby query made of collection words, for a query that found nothing.
+
+        Each word is replaced by its nearest collection word within analysis.suggestion_limit
+        (a third of its letters at most); a word with nothing that close is left out, and no
+        suggestion is better than a far-fetched one.
+        """
         vocabulary = self.index.vocabulary()
         suggestion, changed = [], False
         for word in words(parsed.text)[:MAX_QUERY_WORDS]:
             if word in vocabulary or is_stopword(word):
                 suggestion.append(word)
                 continue
-            closest = nearest_words(word, vocabulary, max(2, len(word) // 3))
+            closest = nearest_words(word, vocabulary, suggestion_limit(word))
             if closest:  # a word with nothing near it is left out of the suggestion
                 suggestion.append(closest[0][0])
                 changed = True
@@ -296,7 +351,10 @@ class ConceptScorer:
 
     A concept is scored as one pseudo-term: the weighted impacts of its alternatives are summed
     and one idf is taken over the procedures that contain any of them. Otherwise a rare synonym
-    would outweigh the common word the rep actually typed.
+    would outweigh the common word the rep actually typed. The readings of one word the
+    collection lacks (Alternative.reading) are not summed: a procedure adds only the best of them,
+    after the other alternatives, so that one that has `delivered`, `delivers` and `delivery`
+    does not outscore one that has the word the rep is typing.
     """
 
     def __init__(self, reader: IndexReader, concepts: list[Concept]) -> None:
@@ -308,16 +366,22 @@ class ConceptScorer:
         totals: dict[int, float] = {}
         for concept in self.concepts:
             concept_tf: dict[int, float] = {}
+            best_reading: dict[int, float] = {}
             for alternative in concept.alternatives:
                 weight = alternative.weight
                 per_term = [self.impacts(t) for t in alternative.terms]
                 if len(per_term) == 1:
-                    get = concept_tf.get
-                    concept_tf.update({docnum: get(docnum, 0.0) + weight * impact for docnum, impact in per_term[0].items()})
-                    continue
-                # Every word of a multi-word alternative must be present; the rarest one counts.
-                for docnum in set(per_term[0]).intersection(*per_term[1:]):
-                    concept_tf[docnum] = concept_tf.get(docnum, 0.0) + weight * min(p[docnum] for p in per_term)
+                    found = {docnum: weight * impact for docnum, impact in per_term[0].items()}
+                else:
+                    # Every word of a multi-word alternative must be present; the rarest one counts.
+                    common = set(per_term[0]).intersection(*per_term[1:])
+                    found = {docnum: weight * min(p[docnum] for p in per_term) for docnum in common}
+                into = best_reading if alternative.reading else concept_tf
+                combine = max if alternative.reading else operator.add
+                get = into.get
+                into.update({docnum: combine(get(docnum, 0.0), value) for docnum, value in found.items()})
+            get = concept_tf.get
+            concept_tf.update({docnum: get(docnum, 0.0) + value for docnum, value in best_reading.items()})
             # The background prior (see BACKGROUND_PRIOR) only ever raises a word's document count.
             expected = self.reader.doc_count * concept.background
             documents = max(len(concept_tf), (len(concept_tf) + BACKGROUND_PRIOR * expected) / (1 + BACKGROUND_PRIOR))

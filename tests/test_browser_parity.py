@@ -29,14 +29,14 @@ def node(args: list[str], stdin: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-def compare(procedures: Path, queries: list[str], tmp_path: Path) -> tuple[list[dict], list[dict]]:
+def compare(procedures: Path, queries: list[str], tmp_path: Path, limit: int = 10) -> tuple[list[dict], list[dict]]:
     index_dir, export_dir = tmp_path / "idx", tmp_path / "site-data"
     index = SearchIndex(procedures, index_dir)
     index.refresh()
     write_search_data(index, export_dir)
     stdin = "".join(q.replace("\n", " ") + "\n" for q in queries)
-    browser = node([str(HARNESS), str(export_dir)], stdin)
-    cli = run_kb("--procedures", str(procedures), "--index-dir", str(index_dir), "search", "-", stdin=stdin)
+    browser = node([str(HARNESS), str(export_dir), str(limit)], stdin)
+    cli = run_kb("--procedures", str(procedures), "--index-dir", str(index_dir), "search", "--limit", str(limit), "-", stdin=stdin)
     assert cli.returncode == 0, cli.stderr
     return browser, [json.loads(line) for line in cli.stdout.splitlines()]
 
@@ -74,6 +74,18 @@ def test_sample_and_odd_queries_rank_identically(tmp_path: Path) -> None:
     ]
     browser, cli = compare(SAMPLE_PROCEDURES, queries, tmp_path)
     assert [paths(b) for b in browser] == [paths(c) for c in cli]
+
+
+def test_fragments_tags_and_suggestions_agree_in_full(tmp_path: Path) -> None:
+    """Fragments (also one whose stem is a collection term), typos, exact tags with their category
+    after them, and did-you-mean: the same 30 results, scores and suggestions in both engines."""
+    queries = ["late deliv", "deliv", "late delivery", "refu", "refnd late", "shipmnt", "Complaint: Late Delivery", "complaint"]
+    queries += ["asdf qwerty zzzz", "kitchn blendr", "paswrd", "recieve pasword", "athorisaton zzqx", "warrentee zzqx"]
+    browser, cli = compare(SAMPLE_PROCEDURES, queries, tmp_path, limit=30)
+    assert [paths(b) for b in browser] == [paths(c) for c in cli]
+    assert [[round(r["score"], 4) for r in b["results"]] for b in browser] == [[r["score"] for r in c["results"]] for c in cli]
+    assert [b.get("did_you_mean") for b in browser] == [c.get("did_you_mean") for c in cli]
+    assert paths(cli[0])[0] == "complaints/late-delivery.md"
 
 
 def test_stemmer_matches_python_on_collection_words(tmp_path: Path) -> None:

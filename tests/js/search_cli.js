@@ -19,6 +19,8 @@ if (queries.length && queries[queries.length - 1] === "") queries.pop();
 (async () => {
   for (const q of queries) {
     const response = await engine.search(q, limit);
-    process.stdout.write(JSON.stringify({ q, results: response.results.map((r) => ({ path: r.path, score: r.score, matched: r.matched })) }) + "\n");
+    const answer = { q, results: response.results.map((r) => ({ path: r.path, score: r.score, matched: r.matched })) };
+    if (response.didYouMean) answer.did_you_mean = response.didYouMean;
+    process.stdout.write(JSON.stringify(answer) + "\n");
   }
 })().catch((error) => { console.error(error); process.exit(1); });

@@ -95,6 +95,13 @@
     return word.length < 7 ? 1 : 2;
   }
 
+  // As search/analysis.py's suggestion_limit: a suggestion may be further than a typo correction,
+  // but at most a third of the word's letters away.
+  function suggestionLimit(word) {
+    var limit = editLimit(word);
+    return limit ? Math.max(limit, Math.floor(word.length / 3)) : 0;
+  }
+
   // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's
   // OSA, when it is at most `limit`; otherwise more than `limit`. Typo search compares a word with
   // every collection word, so only the band |i - j| <= limit of the table is computed (an
@@ -341,16 +348,33 @@
         if (closest.length) {
           var best = closest[0][1];
           closest.filter(function (c) { return c[1] === best; }).slice(0, m.limits.typo_candidates).forEach(function (c) {
-            repairs.push({ terms: [stemWord(c[0])], weight: m.weights.typo[String(c[1])], kind: "typo", text: c[0] });
+            repairs.push({ terms: [stemWord(c[0])], weight: m.weights.typo[String(c[1])], kind: "typo", text: c[0], reading: true });
           });
         }
       }
-      if (word.length >= 3 && (last || !english)) {
-        self.completions(vocab, word).forEach(function (c) {
-          repairs.push({ terms: [stemWord(c)], weight: m.weights.prefix, kind: "prefix", text: c });
-        });
-      }
+      if (word.length >= 3 && (last || !english)) repairs.push.apply(repairs, self.completionReadings(vocab, word));
       return repairs;
+    });
+  };
+
+  // A fragment's completions as readings of it (search/query.py's _completions).
+  Engine.prototype.completionReadings = function (vocab, word) {
+    var weight = this.manifest.weights.prefix;
+    return this.completions(vocab, word).map(function (c) {
+      return { terms: [stemWord(c)], weight: weight, kind: "prefix", text: c, reading: true };
+    });
+  };
+
+  // search/query.py's _fragment_completions: a last word that is no collection word although its
+  // stem is a term (`deliv`, the stem of `delivered`) is a fragment when it completes to a word of
+  // another stem than its own.
+  Engine.prototype.fragmentCompletions = function (word, ownTerm) {
+    var self = this;
+    if (word.length < 3) return Promise.resolve([]);
+    return this.vocabulary().then(function (vocab) {
+      if (vocab.df.has(word)) return [];
+      var completions = self.completionReadings(vocab, word);
+      return completions.some(function (c) { return c.terms[0] !== ownTerm; }) ? completions : [];
     });
   };
 
@@ -412,9 +436,18 @@
         var isStop = self.stopwords.has(word);
         var known = found[position] !== null;
         var isRule = Object.prototype.hasOwnProperty.call(self.thesaurus.rules, bases[position]) || self.noExpansions.has(bases[position]);
-        if (isStop || known || isRule) return;
+        var last = position === queryWords.length - 1;
+        if (isStop || isRule) return;
+        if (known) {
+          if (!last) return;
+          // Its own stem is only one of the words it may become: no stronger than the others.
+          pending.push(self.fragmentCompletions(word, stems[position]).then(function (list) {
+            if (list.length) { repairs[position] = list; ownWeight[position] = m.weights.prefix; }
+          }));
+          return;
+        }
         pending.push(self.relatedTerms(word).then(function (list) { related[position] = list; }));
-        pending.push(self.repairs(word, position === queryWords.length - 1).then(function (list) {
+        pending.push(self.repairs(word, last).then(function (list) {
           if (!list.length) return;
           repairs[position] = list;
           var typo = list.filter(function (a) { return a.kind === "typo"; })[0];
@@ -439,7 +472,9 @@
         var ownTerms = content.map(function (i) { return stems[i]; });
         if (ownTerms.length) {
           var weight = Math.min.apply(null, content.map(function (i) { return ownWeight[i]; }));
-          alternatives.push({ terms: ownTerms, weight: weight, kind: "word", text: content.map(function (i) { return queryWords[i]; }).join(" ") });
+          // A word with repairs is one reading among them (search/query.py's Alternative.reading).
+          var reading = spanLength === 1 && Object.prototype.hasOwnProperty.call(repairs, position);
+          alternatives.push({ terms: ownTerms, weight: weight, kind: "word", text: content.map(function (i) { return queryWords[i]; }).join(" "), reading: reading });
         }
         expansions.forEach(function (e) { alternatives.push({ terms: e[0], weight: m.weights.synonym, kind: "synonym", text: e[1] }); });
         if (spanLength === 1) {
@@ -476,7 +511,14 @@
     var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " ")) : "";
     var lookups = [];
     if (key) {
-      lookups.push(this.tagDocs("tag:" + key).then(function (docs) { if (docs.length) { parsed.tagKey = key; parsed.tagDocs = docs; } }));
+      lookups.push(this.tagDocs("tag:" + key).then(function (docs) {
+        if (!docs.length) return null;
+        parsed.tagKey = key;
+        parsed.tagDocs = docs;
+        // A whole tag lists the rest of its category next (search/query.py's _search).
+        if (key.indexOf(":") < 0) return null;
+        return self.tagDocs("category:" + key.slice(0, key.indexOf(":"))).then(function (peers) { parsed.categoryDocs = peers; });
+      }));
       if (key.indexOf(":") < 0) {
         lookups.push(this.tagDocs("category:" + key).then(function (docs) { if (docs.length) { parsed.categoryKey = key; parsed.categoryDocs = docs; } }));
       }
@@ -499,16 +541,19 @@
     concepts.forEach(function (c) { c.alternatives.forEach(function (a) { a.terms.forEach(function (t) { terms.push(t); }); }); });
     return Promise.all(terms.map(function (t) { return self.impacts(t); })).then(function () {
       var totals = new Float64Array(count), scored = new Uint8Array(count), scoredDocs = [];
-      var tf = new Float64Array(count), present = new Uint8Array(count);
+      var tf = new Float64Array(count), bestReading = new Float64Array(count), present = new Uint8Array(count);
       concepts.forEach(function (concept) {
         var matched = [];
-        var add = function (doc, value) {
-          if (!present[doc]) { present[doc] = 1; matched.push(doc); }
-          tf[doc] += value;
-        };
+        var sum = function (doc, value) { tf[doc] += value; };
+        // The readings of one word count by the best of them, added after the other alternatives.
+        var best = function (doc, value) { if (value > bestReading[doc]) bestReading[doc] = value; };
         concept.alternatives.forEach(function (alternative) {
           var perTerm = alternative.terms.map(function (t) { return self.postings[t]; });
-          var weight = alternative.weight, first = perTerm[0], i;
+          var weight = alternative.weight, first = perTerm[0], i, combine = alternative.reading ? best : sum;
+          var add = function (doc, value) {
+            if (!present[doc]) { present[doc] = 1; matched.push(doc); }
+            combine(doc, value);
+          };
           if (perTerm.some(function (p) { return !p; })) return;
           if (perTerm.length === 1) {
             for (i = 0; i < first.docs.length; i++) add(first.docs[i], weight * first.values[i]);
@@ -528,10 +573,11 @@
         var documents = Math.max(matched.length, (matched.length + prior * count * concept.background) / (1 + prior));
         var idf = Math.log(1 + (count - documents + 0.5) / (documents + 0.5));
         matched.forEach(function (doc) {
-          var value = tf[doc];
+          var value = tf[doc] + bestReading[doc];
           if (!scored[doc]) { scored[doc] = 1; scoredDocs.push(doc); }
           totals[doc] += idf * value * (k1 + 1) / (k1 + value);
           tf[doc] = 0;
+          bestReading[doc] = 0;
           present[doc] = 0;
         });
       });
@@ -584,7 +630,7 @@
       var suggestion = [], changed = false;
       words(parsed.text).slice(0, self.manifest.limits.query_words).forEach(function (word) {
         if (vocab.df.has(word) || self.stopwords.has(word)) { suggestion.push(word); return; }
-        var closest = nearestWords(word, vocab, Math.max(2, Math.floor(word.length / 3)));
+        var closest = nearestWords(word, vocab, suggestionLimit(word));
         if (closest.length) { suggestion.push(closest[0][0]); changed = true; }
       });
       return changed ? suggestion.join(" ") : null;
