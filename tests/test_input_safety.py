@@ -163,7 +163,7 @@ def test_new_with_a_title_that_is_not_utf8_writes_nothing(kb_folder: Path) -> No
 @pytest.mark.parametrize(
     "args",
     [
-        ["new", "Complaint: Odd", "--title", "X", "--area", "a\x00b"],
+        ["new", "Complaint: Odd", "--title", "X", "--area", "a\x01b"],
         ["new", "Complaint: Odd", "--title", "X\x1b[2J"],
         ["search", "late\x07"],
         ["search", "late", "--tag", "Billing\x01"],
@@ -175,6 +175,17 @@ def test_control_characters_in_arguments_are_a_usage_error(kb_folder: Path, args
     done = run_kb_bytes(b"--procedures", b"kb", *(a.encode() for a in args), cwd=kb_folder.parent)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count(b"\n") == 1 and b"control character" in done.stderr, done.stderr
+    assert sorted(kb_folder.rglob("*")) == before
+
+
+def test_a_nul_byte_in_an_argument_is_a_usage_error(kb_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The operating system cannot pass a NUL in argv; a program calling main() can.
+    from search.cli import main
+
+    before = sorted(kb_folder.rglob("*"))
+    assert main(["--procedures", str(kb_folder), "new", "Complaint: Odd", "--title", "X", "--area", "a\x00b"]) == 2
+    err = capsys.readouterr().err
+    assert err == "kb: error: argument 'a\\x00b' contains a control character (\\x00): type it again without\n"
     assert sorted(kb_folder.rglob("*")) == before
 
 
