@@ -61,22 +61,47 @@ def _mkdocs_settings(config_path: Path) -> dict[str, object]:
     return found
 
 
+def find_project(start: Path) -> tuple[Path, Path | None]:
+    """The project folder, as git finds its repository: the nearest folder from `start` upwards
+    that holds mkdocs.yml (returned with it), else the nearest that holds a `procedures` folder,
+    else `start` itself (without a config)."""
+    folders = [start, *start.parents]
+    for folder in folders:
+        if (folder / "mkdocs.yml").is_file():
+            return folder, folder / "mkdocs.yml"
+    return next((folder for folder in folders if (folder / "procedures").is_dir()), start), None
+
+
+def _shown(path: Path) -> Path:
+    """A path in the project as short as it can be shown: relative to the current folder."""
+    return Path(os.path.relpath(path))
+
+
 def resolve_settings(args: argparse.Namespace) -> Settings:
-    """--procedures, else docs_dir of ./mkdocs.yml, else ./procedures; likewise index and synonyms."""
-    config = Path("mkdocs.yml")
-    options = _mkdocs_settings(config) if config.is_file() and not args.procedures else {}
-    procedures = Path(args.procedures or options.get("docs_dir") or "procedures")
+    """--procedures, else docs_dir of the project's mkdocs.yml, else the project's procedures folder;
+    likewise index, synonyms and tag vocabulary. The project is found from the current folder
+    upwards (`find_project`), so kb works from any folder inside it."""
+    project, config = (Path.cwd(), None) if args.procedures else find_project(Path.cwd())
+    options = _mkdocs_settings(config) if config is not None else {}
+
+    def in_project(value: object) -> Path:
+        return _shown(project / str(value))
+
+    def path_option(name: str) -> Path | None:
+        return in_project(options[name]) if options.get(name) else None
+
+    procedures = Path(args.procedures) if args.procedures else in_project(options.get("docs_dir") or "procedures")
     if not procedures.is_dir():
         raise UserError(f"procedures folder '{procedures}' does not exist; give one with --procedures DIR")
-    index_dir = args.index_dir or options.get("kb.index_dir")
-    synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or options.get("kb.synonyms")
-    if synonyms is None and Path("synonyms.txt").is_file() and not args.procedures:
-        synonyms = "synonyms.txt"
+    index_dir = args.index_dir or path_option("kb.index_dir")
+    synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or path_option("kb.synonyms")
+    if synonyms is None and (project / "synonyms.txt").is_file() and not args.procedures:
+        synonyms = in_project("synonyms.txt")
     if synonyms is not None and not Path(str(synonyms)).is_file():
         raise UserError(f"synonyms file '{synonyms}' does not exist")
-    tags_file = getattr(args, "tags_file", None) or options.get("kb.tags_file")
-    if tags_file is None and Path(TAGS_FILE).is_file() and not args.procedures:
-        tags_file = TAGS_FILE
+    tags_file = getattr(args, "tags_file", None) or path_option("kb.tags_file")
+    if tags_file is None and (project / TAGS_FILE).is_file() and not args.procedures:
+        tags_file = in_project(TAGS_FILE)
     if tags_file is not None and not Path(str(tags_file)).is_file():
         raise UserError(f"tag vocabulary '{tags_file}' does not exist")
     review_days = options.get("kb.review_days")
@@ -189,8 +214,30 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(_response_json(response), ensure_ascii=False))
         return 0
-    _print_response(response, settings, Style(sys.stdout))
+    style = Style(sys.stdout)
+    unknown = _unknown_tag(engine, args.tag) if args.tag and not response.results else None
+    if unknown is not None:
+        print(f"No procedure has the tag '{args.tag.strip()}'." + (f" Did you mean: {style.bold(unknown)}" if unknown else ""))
+        return 0
+    _print_response(response, settings, style)
     return 0
+
+
+def _unknown_tag(engine, tag: str) -> str | None:
+    """None when some procedure has the tag (or a tag of that category); else the nearest tag or
+    category to suggest, or '' when none is close."""
+    from .analysis import tag_key
+    from .vocabulary import suggest
+
+    key = tag_key(tag)
+    labels: set[str] = set()
+    with engine.index.open() as reader:
+        if reader.documents_with("tagkey", key) or reader.documents_with("category", key):
+            return None
+        for _, stored in reader.documents():
+            for label in stored.get("tags", []):
+                labels.update((label, label.partition(":")[0].strip()))
+    return suggest(tag, sorted(labels)) or ""
 
 
 def _response_json(response) -> dict[str, object]:
@@ -257,9 +304,10 @@ def _format_result(rank: int, result, settings: Settings, style: Style) -> str:
         lines += textwrap.wrap(result.summary, width - len(indent), initial_indent=indent, subsequent_indent=indent)
     snippet = _snippet(settings.procedures / result.path, result.matched_terms)
     if snippet:
-        lines.append(indent + _highlight(snippet, result.matched_terms, style))
+        lines += _wrap_highlighted(snippet, result.matched_terms, style, width, indent)
     if result.matched:
-        lines.append(indent + style.dim("matched: " + ", ".join(result.matched)))
+        matched = textwrap.wrap("matched: " + ", ".join(result.matched), width - len(indent), break_long_words=False)
+        lines += [indent + style.dim(line) for line in matched]
     lines.append(indent + style.dim(result.path))
     return "\n".join(lines) + "\n"
 
@@ -300,6 +348,15 @@ def _is_match(word: str, stems: set[str]) -> bool:
     return folded[:2] in {s[:2] for s in stems} and stem(folded) in stems
 
 
+def _wrap_highlighted(text: str, stems: set[str], style: Style, width: int, indent: str) -> list[str]:
+    """Text wrapped to the width like the summaries, its matched words highlighted: marks that
+    take room (`[word]` without colour) are wrapped with the text, colour codes after wrapping."""
+    room = width - len(indent)
+    if style.enabled:
+        return [indent + _highlight(line, stems, style) for line in textwrap.wrap(text, room, break_long_words=False)]
+    return [indent + line for line in textwrap.wrap(_highlight(text, stems, style), room, break_long_words=False)]
+
+
 def _highlight(text: str, stems: set[str], style: Style) -> str:
     return _WORD.sub(lambda m: style.mark(m.group()) if _is_match(m.group(), stems) else m.group(), text)
 
@@ -310,7 +367,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
     root = settings.procedures
     candidate = Path(args.path)
-    path = candidate if candidate.is_file() and not (root / candidate).is_file() else root / args.path
+    path = candidate if candidate.is_file() and not (root / candidate).is_file() else _procedure_at(root, args.path)
     if not path.is_file():
         hint = ""
         if args.path.strip():
@@ -329,6 +386,24 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     style = Style(sys.stdout)
     print(_render_procedure(procedure, style))
     return 0
+
+
+def _procedure_at(root: Path, given: str) -> Path:
+    """The file a path names in the procedures folder: as given, without `.md`, or as the site's
+    URL path (`fulfillment/lost-parcel/`, with a leading slash, a site prefix or the whole address)."""
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(given).path if "://" in given else given).split("#")[0].split("?")[0]
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    exact = root / given
+    if exact.is_file() or not parts or ".." in parts:
+        return exact
+    for start in range(len(parts)):  # a site served below a prefix: /kb/fulfillment/lost-parcel/
+        rel = "/".join(parts[start:])
+        for name in (rel, f"{rel}.md", f"{rel}/index.md", f"{rel}/README.md"):
+            if (root / name).is_file():
+                return root / name
+    return exact
 
 
 def _render_procedure(procedure, style: Style) -> str:
@@ -496,7 +571,7 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
         owner = _ask("Owner (the team that keeps it correct)", owner)
     owner = " ".join(owner.split())
 
-    path = settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md")
+    path = _shown(settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md"))
     for note in new.notes:
         print(f"{PROG}: note: {note}", file=sys.stderr)
     for warning in new.warnings(tags, owner):
