@@ -199,3 +199,17 @@ def test_batch_search_answers_every_line_it_can_decode(kb_folder: Path) -> None:
     assert "error" in lines[1] and "UTF-8" in lines[1]["error"] and lines[1]["line"] == 2
     assert lines[2]["q"] == "refund" and lines[2]["results"][0]["path"] == "billing/refund.md"
     assert done.returncode == 1
+
+
+def test_a_file_name_with_a_control_character_is_reported_and_skipped(kb_folder: Path) -> None:
+    (kb_folder / "complaints" / "odd\x1bname.md").write_text(procedure_text("Odd name", ["Complaint: Odd"]), encoding="utf-8")
+    assert "complaints/odd\x1bname.md" not in list_procedure_files(kb_folder)
+    done = kb(kb_folder, "check")
+    assert "complaints/odd\\x1bname.md:1: error: file name contains a control character" in done.stdout
+
+
+def test_new_leaves_no_temporary_file_when_the_name_is_taken(kb_folder: Path) -> None:
+    before = sorted(kb_folder.rglob("*"))
+    done = kb(kb_folder, "new", "Complaint: Damaged Item", "--title", "Damaged")
+    assert done.returncode == 2 and "already exists" in done.stderr
+    assert sorted(kb_folder.rglob("*")) == before
