@@ -832,6 +832,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _argument_problem(argv: list[str]) -> str | None:
     """Why an argument cannot be used (bytes that are not UTF-8, control characters), as one line."""
+    if all(argument.isprintable() for argument in argv):
+        return None  # the usual case, without importing the engine
     from .scaffold import text_problem
 
     for argument in argv:
