@@ -61,22 +61,47 @@ def _mkdocs_settings(config_path: Path) -> dict[str, object]:
     return found
 
 
+def find_project(start: Path) -> tuple[Path, Path | None]:
+    """The project folder, as git finds its repository: the nearest folder from `start` upwards
+    that holds mkdocs.yml (returned with it), else the nearest that holds a `procedures` folder,
+    else `start` itself (without a config)."""
+    folders = [start, *start.parents]
+    for folder in folders:
+        if (folder / "mkdocs.yml").is_file():
+            return folder, folder / "mkdocs.yml"
+    return next((folder for folder in folders if (folder / "procedures").is_dir()), start), None
+
+
+def _shown(path: Path) -> Path:
+    """A path in the project as short as it can be shown: relative to the current folder."""
+    return Path(os.path.relpath(path))
+
+
 def resolve_settings(args: argparse.Namespace) -> Settings:
-    """--procedures, else docs_dir of ./mkdocs.yml, else ./procedures; likewise index and synonyms."""
-    config = Path("mkdocs.yml")
-    options = _mkdocs_settings(config) if config.is_file() and not args.procedures else {}
-    procedures = Path(args.procedures or options.get("docs_dir") or "procedures")
+    """--procedures, else docs_dir of the project's mkdocs.yml, else the project's procedures folder;
+    likewise index, synonyms and tag vocabulary. The project is found from the current folder
+    upwards (`find_project`), so kb works from any folder inside it."""
+    project, config = (Path.cwd(), None) if args.procedures else find_project(Path.cwd())
+    options = _mkdocs_settings(config) if config is not None else {}
+
+    def in_project(value: object) -> Path:
+        return _shown(project / str(value))
+
+    def path_option(name: str) -> Path | None:
+        return in_project(options[name]) if options.get(name) else None
+
+    procedures = Path(args.procedures) if args.procedures else in_project(options.get("docs_dir") or "procedures")
     if not procedures.is_dir():
         raise UserError(f"procedures folder '{procedures}' does not exist; give one with --procedures DIR")
-    index_dir = args.index_dir or options.get("kb.index_dir")
-    synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or options.get("kb.synonyms")
-    if synonyms is None and Path("synonyms.txt").is_file() and not args.procedures:
-        synonyms = "synonyms.txt"
+    index_dir = args.index_dir or path_option("kb.index_dir")
+    synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or path_option("kb.synonyms")
+    if synonyms is None and (project / "synonyms.txt").is_file() and not args.procedures:
+        synonyms = in_project("synonyms.txt")
     if synonyms is not None and not Path(str(synonyms)).is_file():
         raise UserError(f"synonyms file '{synonyms}' does not exist")
-    tags_file = getattr(args, "tags_file", None) or options.get("kb.tags_file")
-    if tags_file is None and Path(TAGS_FILE).is_file() and not args.procedures:
-        tags_file = TAGS_FILE
+    tags_file = getattr(args, "tags_file", None) or path_option("kb.tags_file")
+    if tags_file is None and (project / TAGS_FILE).is_file() and not args.procedures:
+        tags_file = in_project(TAGS_FILE)
     if tags_file is not None and not Path(str(tags_file)).is_file():
         raise UserError(f"tag vocabulary '{tags_file}' does not exist")
     review_days = options.get("kb.review_days")
@@ -189,8 +214,30 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(_response_json(response), ensure_ascii=False))
         return 0
-    _print_response(response, settings, Style(sys.stdout))
+    style = Style(sys.stdout)
+    unknown = _unknown_tag(engine, args.tag) if args.tag and not response.results else None
+    if unknown is not None:
+        print(f"No procedure has the tag '{args.tag.strip()}'." + (f" Did you mean: {style.bold(unknown)}" if unknown else ""))
+        return 0
+    _print_response(response, settings, style)
     return 0
+
+
+def _unknown_tag(engine, tag: str) -> str | None:
+    """None when some procedure has the tag (or a tag of that category); else the nearest tag or
+    category to suggest, or '' when none is close."""
+    from .analysis import tag_key
+    from .vocabulary import suggest
+
+    key = tag_key(tag)
+    labels: set[str] = set()
+    with engine.index.open() as reader:
+        if reader.documents_with("tagkey", key) or reader.documents_with("category", key):
+            return None
+        for _, stored in reader.documents():
+            for label in stored.get("tags", []):
+                labels.update((label, label.partition(":")[0].strip()))
+    return suggest(tag, sorted(labels)) or ""
 
 
 def _response_json(response) -> dict[str, object]:
@@ -202,11 +249,32 @@ def _response_json(response) -> dict[str, object]:
 
 def _search_batch(args: argparse.Namespace, settings: Settings) -> int:
     """One query per stdin line, one JSON line per query, answered from one open index."""
+    from .scaffold import text_problem
+
     engine = query_engine(settings, quiet=True)
-    queries = [line.rstrip("\n") for line in sys.stdin]
-    for response in engine.search_many(queries, limit=args.limit, tag=args.tag):
-        print(json.dumps(_response_json(response), ensure_ascii=False))
-    return 0
+    lines = sys.stdin.buffer.read().split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    queries: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    for number, raw in enumerate(lines, start=1):
+        try:
+            query = raw.removesuffix(b"\r").decode("utf-8")
+        except UnicodeDecodeError as exc:
+            errors[number] = f"line {number} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); not searched"
+            continue
+        problem = text_problem(query)
+        if problem:
+            errors[number] = f"line {number} {problem}; not searched"
+        else:
+            queries[number] = query
+    answers = dict(zip(queries, engine.search_many(list(queries.values()), limit=args.limit, tag=args.tag), strict=True))
+    for number in range(1, len(lines) + 1):
+        data = _response_json(answers[number]) if number in answers else {"line": number, "error": errors[number]}
+        print(json.dumps(data, ensure_ascii=False))
+    for message in errors.values():
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def _print_response(response, settings: Settings, style: Style) -> None:
@@ -236,9 +304,10 @@ def _format_result(rank: int, result, settings: Settings, style: Style) -> str:
         lines += textwrap.wrap(result.summary, width - len(indent), initial_indent=indent, subsequent_indent=indent)
     snippet = _snippet(settings.procedures / result.path, result.matched_terms)
     if snippet:
-        lines.append(indent + _highlight(snippet, result.matched_terms, style))
+        lines += _wrap_highlighted(snippet, result.matched_terms, style, width, indent)
     if result.matched:
-        lines.append(indent + style.dim("matched: " + ", ".join(result.matched)))
+        matched = textwrap.wrap("matched: " + ", ".join(result.matched), width - len(indent), break_long_words=False)
+        lines += [indent + style.dim(line) for line in matched]
     lines.append(indent + style.dim(result.path))
     return "\n".join(lines) + "\n"
 
@@ -279,6 +348,15 @@ def _is_match(word: str, stems: set[str]) -> bool:
     return folded[:2] in {s[:2] for s in stems} and stem(folded) in stems
 
 
+def _wrap_highlighted(text: str, stems: set[str], style: Style, width: int, indent: str) -> list[str]:
+    """Text wrapped to the width like the summaries, its matched words highlighted: marks that
+    take room (`[word]` without colour) are wrapped with the text, colour codes after wrapping."""
+    room = width - len(indent)
+    if style.enabled:
+        return [indent + _highlight(line, stems, style) for line in textwrap.wrap(text, room, break_long_words=False)]
+    return [indent + line for line in textwrap.wrap(_highlight(text, stems, style), room, break_long_words=False)]
+
+
 def _highlight(text: str, stems: set[str], style: Style) -> str:
     return _WORD.sub(lambda m: style.mark(m.group()) if _is_match(m.group(), stems) else m.group(), text)
 
@@ -289,7 +367,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 
     root = settings.procedures
     candidate = Path(args.path)
-    path = candidate if candidate.is_file() and not (root / candidate).is_file() else root / args.path
+    path = candidate if candidate.is_file() and not (root / candidate).is_file() else _procedure_at(root, args.path)
     if not path.is_file():
         hint = ""
         if args.path.strip():
@@ -308,6 +386,24 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     style = Style(sys.stdout)
     print(_render_procedure(procedure, style))
     return 0
+
+
+def _procedure_at(root: Path, given: str) -> Path:
+    """The file a path names in the procedures folder: as given, without `.md`, or as the site's
+    URL path (`fulfillment/lost-parcel/`, with a leading slash, a site prefix or the whole address)."""
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(given).path if "://" in given else given).split("#")[0].split("?")[0]
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    exact = root / given
+    if exact.is_file() or not parts or ".." in parts:
+        return exact
+    for start in range(len(parts)):  # a site served below a prefix: /kb/fulfillment/lost-parcel/
+        rel = "/".join(parts[start:])
+        for name in (rel, f"{rel}.md", f"{rel}/index.md", f"{rel}/README.md"):
+            if (root / name).is_file():
+                return root / name
+    return exact
 
 
 def _render_procedure(procedure, style: Style) -> str:
@@ -445,39 +541,11 @@ def _github_escape(text: str, also: str = "") -> str:
 
 
 # ---- new -------------------------------------------------------------------------------------
-ALTERNATES_HINT = """<!-- Other acceptable ways to handle the same situation? Add them after the steps, like this
-     (each line without the spaces in front):
-     ## Alternate methods
-     ### Short name of the other method
-     When it applies, and what to do differently.
--->"""
-
-
-def new_procedure_text(title: str, tags: list[str], owner: str, today) -> str:
-    """The text of a new procedure: the front matter and the standard sections, with placeholders
-    that `kb check` reports until they are replaced."""
-    from .model import NEW_CONTEXT_LINE, NEW_STEP_LINE
-
-    def quoted(text: str) -> str:
-        return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML string
-
-    front = ["---", f"title: {quoted(title)}", "tags:", *(f"  - {quoted(tag)}" for tag in tags)]
-    front += ["keywords: []", 'summary: ""', f"owner: {quoted(owner)}", f"reviewed: {today.isoformat()}", "---"]
-    body = ["", NEW_CONTEXT_LINE, "", "## Steps", "", NEW_STEP_LINE, "", ALTERNATES_HINT, ""]
-    return "\n".join(front + body)
-
-
-def _most_common(values) -> str:
-    from collections import Counter
-
-    counts = Counter(v for v in values if v is not None)
-    return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
-
-
 def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as _dt
 
     from .model import load_procedures, slugify
+    from .scaffold import NewProcedure, ScaffoldError, new_procedure_text, write_new_file
 
     interactive = sys.stdin.isatty()
     nothing_given = not (args.tags or args.title or args.area or args.owner)
@@ -485,27 +553,31 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
         missing = " and ".join(what for what, value in (("a tag", args.tags), ("--title", args.title)) if not value)
         args.subparser.error(f"give {missing} (prompts are only shown in a terminal)")
     loaded = load_procedures(settings.procedures)
-    new = _NewProcedure(loaded.procedures, load_vocabulary(settings))
-
-    title = new.check_title(args.title) if args.title else _ask_until_valid("Title (as a rep would say it)", "", new.check_title)
-    if args.tags:
-        tags = new.check_tags(args.tags)
-    else:
-        tags = _ask_until_valid('Tags, separated by commas (e.g. "Complaint: Late Shipment, Shipping")', "", new.check_tag_line)
-    area = args.area if args.area is not None else new.usual_area(tags)
-    area = _ask_until_valid("Folder (area)", area, new.check_area) if nothing_given else new.check_area(area)
+    new = NewProcedure(loaded.procedures, load_vocabulary(settings))
+    confirm = _confirm_category if interactive else None
+    try:
+        title = new.check_title(args.title) if args.title else _ask_until_valid("Title (as a rep would say it)", "", new.check_title)
+        if args.tags:
+            tags = new.check_tags(args.tags, confirm)
+        else:
+            label = 'Tags, separated by commas (e.g. "Complaint: Late Shipment, Shipping")'
+            tags = _ask_until_valid(label, "", lambda line: new.check_tag_line(line, confirm))
+        area = args.area if args.area is not None else new.usual_area(tags)
+        area = _ask_until_valid("Folder (area)", area, new.check_area) if nothing_given else new.check_area(area)
+    except ScaffoldError as exc:
+        raise UserError(str(exc)) from None
     owner = args.owner if args.owner is not None else new.usual_owner(tags, area)
     if nothing_given:
         owner = _ask("Owner (the team that keeps it correct)", owner)
     owner = " ".join(owner.split())
 
-    path = settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md")
+    path = _shown(settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md"))
+    for note in new.notes:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     for warning in new.warnings(tags, owner):
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(new_procedure_text(title, tags, owner, _dt.date.today()))
+        write_new_file(path, new_procedure_text(title, tags, owner, _dt.date.today()))
     except FileExistsError:
         raise UserError(f"{path} already exists: edit that file, or choose another title") from None
     print(path.as_posix())
@@ -515,108 +587,37 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _confirm_category(given: str, known: str) -> bool:
+    """Asks whether a category that is not in tags.yml is meant to be the known one it resembles."""
+    answer = _ask(f"Category '{given}' is not in the tag vocabulary; use '{known}' instead? [Y/n]", "")
+    return answer.strip().casefold() not in ("n", "no")
+
+
 def _ask(label: str, default: str) -> str:
-    try:
-        answer = input(f"{label}" + (f" [{default}]" if default else "") + ": ")
-    except EOFError:
-        raise UserError("cancelled: no answer") from None
-    return answer.strip() or default
+    from .scaffold import text_problem
+
+    while True:
+        try:
+            answer = input(f"{label}" + (f" [{default}]" if default else "") + ": ")
+        except EOFError:
+            raise UserError("cancelled: no answer") from None
+        except UnicodeDecodeError:
+            answer = "\udcff"  # what the terminal sent is not UTF-8: asked again below
+        problem = text_problem(answer)
+        if problem is None:
+            return answer.strip() or default
+        print(f"{PROG}: the answer {problem}; type it again", file=sys.stderr)
 
 
 def _ask_until_valid(label: str, default: str, check: Callable):
+    from .scaffold import ScaffoldError
+
     while True:
         answer = _ask(label, default)  # end of input ends kb new
         try:
             return check(answer)
-        except UserError as exc:
+        except ScaffoldError as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
-
-
-class _NewProcedure:
-    """What `kb new` checks and suggests, from the knowledge base as it is."""
-
-    def __init__(self, procedures, vocabulary) -> None:
-        self.procedures = procedures
-        self.vocabulary = vocabulary
-        self.titles = {p.title.casefold(): p.path for p in procedures}
-        self.tags = {}  # key -> (Tag, number of procedures)
-        for procedure in procedures:
-            for tag in procedure.tags:
-                known, count = self.tags.get(tag.key, (tag, 0))
-                self.tags[tag.key] = (known, count + 1)
-
-    def check_title(self, title: str) -> str:
-        title = " ".join(title.split())
-        if not title:
-            raise UserError("the title is empty")
-        if title.casefold() in self.titles:
-            raise UserError(f"a procedure titled '{title}' already exists: {self.titles[title.casefold()]}")
-        return title
-
-    def check_tag_line(self, line: str) -> list[str]:
-        return self.check_tags([part.strip() for part in line.split(",") if part.strip()])
-
-    def check_tags(self, given: list[str]) -> list[str]:
-        """Tags as written in the knowledge base: an existing tag keeps its spelling; a tag that is
-        a near-duplicate of an existing one is refused, naming it."""
-        from .model import Tag, tag_problem
-        from .vocabulary import similar_tags
-
-        if not given:
-            raise UserError("give at least one tag, such as 'Complaint: Late Shipment'")
-        labels: dict[str, str] = {}
-        for text in given:
-            problem = tag_problem(text)
-            if problem:
-                raise UserError(problem)
-            tag = Tag.parse(text)
-            if tag.key in self.tags:
-                labels.setdefault(tag.key, self.tags[tag.key][0].label)
-                continue
-            for other, count in self.tags.values():
-                if similar_tags(tag, other):
-                    raise UserError(
-                        f"tag '{tag.label}' is a near-duplicate of '{other.label}' ({count} procedure(s) use it); use '{other.label}'"
-                    )
-            labels.setdefault(tag.key, tag.label)
-        return list(labels.values())
-
-    def warnings(self, tags: list[str], owner: str) -> list[str]:
-        """What `kb check` will say about these tags and owner (the new file has an `owner` line)."""
-        from .model import Procedure, Tag
-        from .vocabulary import vocabulary_problems
-
-        if self.vocabulary is None:
-            return []
-        probe = Procedure(path="", title="", tags=[Tag.parse(t) for t in tags], owner=owner, field_lines={"owner": 1})
-        return [problem.message for problem in vocabulary_problems([probe], self.vocabulary)]
-
-    def _category_procedures(self, tags: list[str]) -> list:
-        from .model import Tag
-
-        for text in tags:
-            key = Tag.parse(text).category_key
-            found = [p for p in self.procedures if any(t.category_key == key for t in p.tags)]
-            if found:
-                return found
-        return []
-
-    def usual_area(self, tags: list[str]) -> str:
-        """The folder where procedures of the first known category live most, else the category's slug."""
-        from .model import Tag, slugify
-
-        found = self._category_procedures(tags)
-        return _most_common(p.area for p in found) if found else slugify(Tag.parse(tags[0]).category)
-
-    def usual_owner(self, tags: list[str], area: str) -> str:
-        found = self._category_procedures(tags) or [p for p in self.procedures if p.area == area]
-        return _most_common(p.owner or None for p in found)
-
-    def check_area(self, area: str) -> str:
-        parts = [part.strip() for part in area.replace("\\", "/").split("/") if part.strip()]
-        if area.strip().startswith("/") or any(part in (".", "..") or part.startswith(".") for part in parts):
-            raise UserError(f"area '{area}' must be a folder inside the procedures folder, such as 'complaints'")
-        return "/".join(parts)
 
 
 # ---- review ----------------------------------------------------------------------------------
@@ -829,7 +830,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _argument_problem(argv: list[str]) -> str | None:
+    """Why an argument cannot be used (bytes that are not UTF-8, control characters), as one line."""
+    if all(argument.isprintable() for argument in argv):
+        return None  # the usual case, without importing the engine
+    from .scaffold import text_problem
+
+    for argument in argv:
+        problem = text_problem(argument)
+        if problem:
+            from .model import printable_name
+
+            return f"argument '{printable_name(argument)}' {problem}: type it again without"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    problem = _argument_problem(argv)
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

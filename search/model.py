@@ -10,6 +10,7 @@ import datetime as _dt
 import hashlib
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -150,9 +151,41 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
-    """Every `*.md` file under root, by path relative to root (with `/`), sorted; hidden entries skipped."""
-    found: dict[str, os.stat_result] = {}
+@dataclass
+class ProcedureListing:
+    """What a walk of the procedures folder found: the procedure files, and the entries it passed
+    over that an editor should hear about (symlinked folders, names that are not usable text)."""
+
+    files: dict[str, os.stat_result] = field(default_factory=dict)
+    skipped: list[Problem] = field(default_factory=list)
+
+
+def printable_name(name: str) -> str:
+    """A file name as it can be shown and written to any output: bytes that are not UTF-8 appear
+    as `\\xe9`, control characters as `\\x1b`."""
+    shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in shown)
+
+
+def _name_problem(name: str) -> str | None:
+    """Why a file or folder name cannot be a page of the knowledge base, or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not UTF-8 text: rename it (search, the index and the site skip it)"
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "file name contains a control character: rename it (search, the index and the site skip it)"
+    return None
+
+
+def walk_procedures(root: Path) -> ProcedureListing:
+    """Every `*.md` file under root, by path relative to root (with `/`), sorted; hidden entries skipped.
+
+    Symlinked folders are not followed (a link such as `up -> ..` would otherwise repeat the whole
+    folder without end); each one is reported. Symlinked files are read like files. Entries whose
+    names are not UTF-8 text or hold control characters are left out and reported.
+    """
+    listing = ProcedureListing()
     pending = [("", str(root))]
     while pending:
         prefix, directory = pending.pop()
@@ -164,13 +197,31 @@ def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_md_file = not is_dir and entry.name.endswith(".md") and entry.is_file()
+                if not (is_dir or is_md_file or entry.is_symlink()):
+                    continue
+                shown = prefix + printable_name(entry.name)
+                problem = _name_problem(entry.name)
+                if problem is not None:
+                    listing.skipped.append(Problem(shown + ("/" if is_dir else ""), 1, "error", problem))
+                elif is_dir:
                     pending.append((f"{prefix}{entry.name}/", entry.path))
-                elif entry.name.endswith(".md") and entry.is_file():
-                    found[prefix + entry.name] = entry.stat()
+                elif is_md_file:
+                    listing.files[prefix + entry.name] = entry.stat()
+                elif entry.is_dir():
+                    message = "symlinked folder is not followed: its procedures are not searched; move them into the procedures folder"
+                    listing.skipped.append(Problem(shown, 1, "warning", message))
             except OSError:
                 continue
-    return dict(sorted(found.items()))
+    listing.files = dict(sorted(listing.files.items()))
+    listing.skipped.sort(key=lambda p: p.path)
+    return listing
+
+
+def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
+    """Every usable `*.md` file under root, by path relative to root (with `/`), sorted (see `walk_procedures`)."""
+    return walk_procedures(root).files
 
 
 def relative_path(path: Path, root: Path) -> str:
@@ -468,7 +519,9 @@ def load_procedures(
     problems: list[Problem] = []
     current: FileCache = {}
     folder = str(root)  # paths joined as text: pathlib's parsing cost a tenth of loading 1,000 files
-    for rel, stat in list_procedure_files(root).items():
+    listing = walk_procedures(root)
+    problems.extend(listing.skipped)
+    for rel, stat in listing.files.items():
         entry = cache.get(rel) if cache is not None else None
         if entry is None or entry[0] != stat.st_mtime_ns or entry[1] != stat.st_size:
             entry = (stat.st_mtime_ns, stat.st_size, *_read_and_parse(os.path.join(folder, rel), rel))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -268,12 +269,27 @@ def vocabulary_problems(procedures: Iterable[Procedure], vocabulary: Vocabulary)
 
 
 # ---- near-duplicate tags ---------------------------------------------------------------------
+_LETTER_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def tag_words(text: str) -> list[str]:
+    """The words of a tag part, in any script, case and accents folded: runs of letters and digits.
+    Latin words keep the rules of the search (`words`: no single letters, no apostrophes); a part
+    with no letters at all (`🎉`) is its symbols, so that it still differs from other symbols."""
+    folded = fold(text)
+    if folded.isascii():
+        return words(text)
+    found = [w.replace("'", "") for w in _LETTER_WORD.findall(folded)]
+    found = [w for w in found if len(w) > 1 or not w.isascii()]
+    return found or folded.split()
+
+
 def _significant(text: str) -> tuple[str, ...]:
     """The words that make a tag part mean what it means: inflections gone, stop words dropped
     (unless nothing else is left: `IT`)."""
-    found = words(text)
+    found = tag_words(text)
     content = [w for w in found if not is_stopword(w)]
-    return tuple(base_form(w) for w in (content or found))
+    return tuple(base_form(w) if w.isascii() else w for w in (content or found))
 
 
 def similar_words(a: str, b: str) -> bool:
@@ -319,7 +335,7 @@ def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _compact(text: str) -> str:
-    return "".join(words(text))
+    return "".join(tag_words(text))
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.cli import new_procedure_text
 from search.model import NEW_CONTEXT_LINE, NEW_STEP_LINE, parse_procedure
+from search.scaffold import new_procedure_text
 from search.vocabulary import parse_vocabulary
 
 from .conftest import ROOT, procedure_text, run_kb
