@@ -89,7 +89,9 @@ def test_an_error_in_a_page_hook_fails_the_build_at_once_naming_the_file(tmp_pat
         "cli()\n"
     )
     env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "index"), "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False
+    )
     assert done.returncode != 0
     assert "billing/refund.md" in done.stderr and "labelling broke" in done.stderr
     assert "Traceback" not in done.stderr
