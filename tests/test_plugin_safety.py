@@ -213,15 +213,24 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hostile") / "kb"
     hostile = procedure(
         SCRIPT_TITLE,
-        tags='["<b>Billing</b>: <img src=x onerror=alert(2)>", "Billing: Refund"]',
+        tags='["<b>Billing</b>: <img src=x onerror=alert(2)>", "<img src=x onerror=alert(6)>: Refund", "Billing: Refund"]',
         body="## Steps\n\n1. Do it.\n\n## Alternate methods\n\n### Call\n\nOne.\n",
         extra='owner: "<img src=x onerror=alert(3)>"\nkeywords: ["<img src=x onerror=alert(4)>"]\n',
     )
     hostile = hostile.replace("summary: Short.", 'summary: "<img src=x onerror=alert(5)>"')
-    procedures = {"billing/hostile.md": hostile, "billing/returns.md": procedure("Returns & exchanges")}
+    procedures = {
+        "billing/hostile.md": hostile,
+        "billing/returns.md": procedure("Returns & exchanges"),
+        "billing/quoted.md": procedure('Say "stop" now'),
+        "r&d/plan.md": procedure("Plan"),  # its area's page is titled "R&d"
+    }
     # The site's own navigation lists the procedures: their titles also appear in it and in the footer.
-    nav = "nav:\n  - billing/hostile.md\n  - billing/returns.md\n"
+    nav = "nav:\n  - billing/hostile.md\n  - billing/returns.md\n  - billing/quoted.md\n"
     write_site(root, procedures, extra=nav)
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")  # with the footer's links to the previous and next pages
+    (root / "mkdocs.yml").write_text(
+        config.replace("  name: material\n", "  name: material\n  features: [navigation.footer]\n"), encoding="utf-8"
+    )
     done = mkdocs("build", "--strict", cwd=root, index_dir=root.parent / "index", timeout=BUILD_TIMEOUT)
     assert done.returncode == 0, done.stderr
     return root / "site"
@@ -238,15 +247,26 @@ def test_a_title_with_html_is_shown_as_text_on_every_page(hostile_site: Path) ->
     assert f"<h1>{escaped}</h1>" in article(page)
     assert escaped in pages["billing/returns/index.html"]  # the footer's link to the previous page
     assert escaped in pages["tags/billing-refund/index.html"]  # its card
-    assert all(f"alert({n})" in page for n in (2, 3))  # the tag and the owner, as text
+    assert all(f"alert({n})" in page for n in (2, 3, 6))  # the tags and the owner, as text
 
 
 def test_a_title_with_an_ampersand_is_escaped_once(hostile_site: Path) -> None:
     page = read(hostile_site, "billing/returns/index.html")
     assert "<title>Returns &amp; exchanges - Fresh KB</title>" in page
     assert "<h1>Returns &amp; exchanges</h1>" in article(page)
+    area = read(hostile_site, "areas/r-d/index.html")
+    assert "<title>R&amp;d - Fresh KB</title>" in area
     for path in hostile_site.rglob("*.html"):
         assert "&amp;amp;" not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_title_with_double_quotes_cannot_end_an_attribute(hostile_site: Path) -> None:
+    previous = read(hostile_site, "billing/quoted/index.html")
+    assert 'aria-label="Previous: Returns &amp; exchanges"' in previous
+    following = read(hostile_site, "billing/returns/index.html")
+    assert 'aria-label="Next: Say &quot;stop&quot; now"' in following
+    for path in hostile_site.rglob("*.html"):
+        assert 'Say "stop"' not in path.read_text(encoding="utf-8"), path
 
 
 def test_the_search_data_holds_the_title_as_text(hostile_site: Path) -> None:

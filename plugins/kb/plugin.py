@@ -35,10 +35,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from html import escape as escape_html
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jinja2
+from markupsafe import Markup
 from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import BuildError, PluginError
@@ -131,6 +133,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.fragments = Fragments()
         self.tag_shell: PageShell | None = None
         self.tag_files: list[tuple[TagEntry, File]] = []
+        self.generated_pages: set[str] = set()  # the source paths of the pages on_files adds
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
         self._html_cache: dict[str, str] = {}
@@ -221,6 +224,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if short_nav and file.inclusion.is_in_nav():
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
         generated: dict[str, File] = {}
+        self.generated_pages = set()
         # Tag pages are filled into one page the theme renders (shell.py) and written in
         # on_post_build: they are linked to, but not among the pages MkDocs renders.
         tag_pages: dict[str, File] = {}
@@ -248,6 +252,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         def add(src: str, in_nav: bool, content: str = "") -> File:
             level = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
             generated[src] = File.generated(config, src, content=content, inclusion=level)
+            self.generated_pages.add(src)
             return generated[src]
 
         home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
@@ -363,8 +368,11 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
         if procedure is None:
+            if page.file.src_uri in self.generated_pages:
+                _title_as_html(page.meta)
             return markdown
         page.meta = dict(procedure.front_matter)
+        _title_as_html(page.meta)
         if self.catalog is None or procedure.path not in self.catalog.by_path:
             return markdown
         # The page's own Markdown is left as it is; what the plugin adds goes into its HTML.
@@ -430,6 +438,18 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
 def _asset_uris() -> tuple[list[str], str]:
     """The plugin's stylesheets and its script (the bundle), as paths from the site root."""
     return [f"{ASSETS_URI}/{css.name}" for css in sorted(ASSETS_DIR.glob("*.css"))], f"{ASSETS_URI}/{BUNDLE}"
+
+
+def _title_as_html(meta: dict[str, Any]) -> None:
+    """A page's title made safe for the theme, which prints it as HTML (`{{ page.meta.title }}`,
+    `{{ page.title }}`, unescaped): its escaped text, as Markup, so the page <title>, the <h1>,
+    the header, the navigation and the footer show the text as it was written, and the places
+    that escape it (`| e`) do not escape it twice. Double quotes are escaped, for the attributes
+    the title goes in (`aria-label="{{ title | e }}"`); apostrophes are left as they are, which
+    the theme's double-quoted attributes allow."""
+    title = meta.get("title")
+    if isinstance(title, str) and not isinstance(title, Markup):
+        meta["title"] = Markup(escape_html(title, quote=False).replace('"', "&quot;"))
 
 
 def _nav_urls(items: list[Any]) -> list[str]:
