@@ -225,8 +225,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
         generated: dict[str, File] = {}
         self.generated_pages = set()
-        # Tag pages are filled into one page the theme renders (shell.py) and written in
-        # on_post_build: they are linked to, but not among the pages MkDocs renders.
+        # Tag pages are filled into one page the theme renders (shell.py) and written once
+        # it is rendered (on_post_page): they are linked to, but not among the pages MkDocs renders.
         tag_pages: dict[str, File] = {}
         known_urls: dict[str, str] = {}
 
@@ -414,10 +414,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             Path(config.docs_dir),
             self.index_dir,
             Path(config.site_dir) / self.config.search_dir,
-            dict(self.urls),
-            self.synonyms,
-            # The files checked in on_config: not parsed again.
-            dict(_LOADED.get(Path(config.docs_dir).resolve(), {})),
+            urls=dict(self.urls),
+            synonyms=self.synonyms,
+            cache=dict(_LOADED.get(Path(config.docs_dir).resolve(), {})),  # the files checked in on_config: not parsed again
         )
         log.info(
             f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
