@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 from markdown.extensions.toc import TocExtension
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort, PluginError
 
-from plugins.kb import job
 from plugins.kb.pages import label_alternates, root_prefix
 from plugins.kb.plugin import HEAD_ASSETS, HEAD_PARTIAL, replace_search_block, theme_overrides
 from plugins.kb.sections import EndSection
@@ -297,7 +296,9 @@ def test_navigation_links_lead_to_the_navigation_pages_from_every_page(
         assert found == {"", "areas/", "tags/", "due-for-review/"}, page
 
 
-def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_while_writing_tag_pages_fails_the_build_naming_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
@@ -309,76 +310,20 @@ def test_an_error_while_writing_tag_pages_fails_the_build(tmp_path: Path, monkey
     root = write_site(tmp_path / "kb", FRESH)
     monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setattr(Catalog, "tag_page", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(Abort):
         build(load_config(str(root / "mkdocs.yml")))
+    assert re.search(r"kb: tags/kbshellpage\w+\.md: OSError: disk full", caplog.text)
 
 
-def test_a_second_process_that_ends_without_reporting_fails_the_build_at_once() -> None:
-    import multiprocessing
-
-    from plugins.kb.plugin import KnowledgeBasePlugin
-
-    context = multiprocessing.get_context("spawn")
-    plugin = KnowledgeBasePlugin()
-    plugin._results, plugin._work = context.Queue(), context.Queue()
-    plugin._job = context.Process(target=os._exit, args=(3,))  # as if killed before its report
-    plugin._job.start()
-    plugin._tasks_sent = 1
-    started = time.perf_counter()
-    with pytest.raises(PluginError, match="ended with exit code 3 before finishing its work"):
-        plugin.on_post_build(config=None)  # type: ignore[arg-type]
-    assert time.perf_counter() - started < 30  # not the 30-minute timeout
-    assert plugin._job is None
-
-
-def run_tasks(*tasks: tuple[str, tuple[object, ...]]) -> list[object]:
-    """The second process's task loop, run in this process: its reports, or errors as text, in order."""
-    import queue
-
-    work: queue.Queue[object] = queue.Queue()
-    results: queue.Queue[object] = queue.Queue()
-    for task in (*tasks, None):
-        work.put(task)
-    job.run_tasks(work, results)
-    return [results.get_nowait() for _ in range(results.qsize())]
-
-
-def test_the_second_process_writes_tag_pages_and_reports_each_task(tmp_path: Path) -> None:
+def test_page_shell_writes_filled_pages_into_new_folders(tmp_path: Path) -> None:
     shell = PageShell("tags")
     shell.capture(f"<title>{shell.title}</title><a href='../{shell.slug}/'></a>{shell.content}", tmp_path / "site" / "shell.html")
-    (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
-    good = [
-        (str(tmp_path / "site" / "tags" / slug / "index.html"), label, f"<p>{label}</p>", slug)
-        for slug, label in (("a-b", "A: B"), ("c", "C"))
-    ]
-    bad = [(str(tmp_path / "blocked" / "x" / "index.html"), "X", "<p>X</p>", "x")]
-    reports = run_tasks((job.TAG_PAGES_TASK, (shell, good)), (job.TAG_PAGES_TASK, (shell, bad)))
-    assert len(reports) == 2
-    assert reports[0] == (job.TAG_PAGES_TASK, 2)
-    error = reports[1]
-    assert isinstance(error, str) and error.startswith(("FileExistsError", "NotADirectoryError"))
+    shell.write(tmp_path / "site" / "tags" / "a-b" / "index.html", "A: B", "<p>A: B</p>", "a-b")
     page = (tmp_path / "site" / "tags" / "a-b" / "index.html").read_text(encoding="utf-8")
     assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
-
-
-def test_the_second_process_does_not_import_mkdocs_pages_or_jinja() -> None:
-    """Its interpreter starts while the build checks the procedures; small sites wait for it at the end."""
-    code = (
-        "import sys, pickle; from plugins.kb import job, shell; pickle.loads(pickle.dumps(shell.PageShell('tags'))); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'markdown', 'plugins') or m.startswith('mkdocs.')))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert done.stdout.strip() == str(["mkdocs.exceptions", "plugins", "plugins.kb", "plugins.kb.job", "plugins.kb.shell"])
-
-
-def test_an_engine_that_cannot_be_imported_fails_the_search_task_not_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "search.export", None)  # `import search.export` raises ModuleNotFoundError
-    shell = PageShell("tags")
-    shell.capture(shell.content, tmp_path / "shell.html")
-    reports = run_tasks((job.SEARCH_TASK, ()), (job.TAG_PAGES_TASK, (shell, [(str(tmp_path / "t" / "index.html"), "T", "<p>T</p>", "t")])))
-    error = reports[0]
-    assert isinstance(error, str) and error.startswith("ModuleNotFoundError") and "search.export" in error
-    assert reports[1:] == [(job.TAG_PAGES_TASK, 1)]
+    (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        shell.write(tmp_path / "blocked" / "x" / "index.html", "X", "<p>X</p>", "x")
 
 
 # ---- validation ------------------------------------------------------------------------------------

@@ -586,7 +586,10 @@ def area_title(area: str, category_labels: dict[str, str]) -> str:
 _H2 = re.compile(r"<h2[\s>].*?</h2>", re.DOTALL)
 _H3 = re.compile(r"<h3[\s>].*?</h3>", re.DOTALL)
 _HEADERLINK = re.compile(r"<a\s[^>]*\bheaderlink\b.*?</a>", re.DOTALL)
-_HTML_TAG = re.compile(r"<[^>]*>")
+# An HTML tag or comment, with `>` allowed inside quoted attribute values (`<abbr title="a > b">`).
+_HTML_TAG = re.compile(r"""<!--.*?-->|</?[A-Za-z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*/?>""", re.DOTALL)
+# `{ #id .class }` at the end of a heading: the attr_list extension's, not part of its text.
+_ATTRIBUTE_LIST = re.compile(r"\s*\{:?[^{}]*\}\s*$")
 _ALTERNATES_TITLE = re.compile(r"alternat(?:e|ive)\s+methods?", re.IGNORECASE)
 _CONTAINER_TAG = re.compile(r"<(/?)(div|blockquote|ul|ol|table|details|pre)[\s>]")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -598,7 +601,17 @@ def heading_text(heading: str) -> str:
 
 
 def _title_key(text: str) -> str:
-    return _NOT_WORD.sub("", text).casefold()
+    """What a heading and the Markdown it came from have in common: their letters and digits,
+    once tags are gone and entities decoded. Tags go before and after decoding, so `<kbd>F5</kbd>`
+    in the Markdown and `&lt;br&gt;` shown as text in the HTML both leave no trace."""
+    return _NOT_WORD.sub("", _HTML_TAG.sub("", html.unescape(_HTML_TAG.sub("", text)))).casefold()
+
+
+def _method_keys(title: str) -> set[str]:
+    """The keys a method's rendered heading may have: with its trailing attribute list, when the
+    site has no attr_list extension, or without it."""
+    text = markdown_to_text(title)
+    return {_title_key(text), _title_key(_ATTRIBUTE_LIST.sub("", text))}
 
 
 def _balanced(fragment: str) -> bool:
@@ -616,26 +629,30 @@ def label_alternates(page: str, titles: list[str]) -> str:
     The methods are the engine's (`### ` headings under `## Alternate methods`, outside code
     fences; search/model.py), so the blocks are what search reports as "alternate method: …".
     Python-Markdown renders such a heading as a top-level <h3>: they are matched in order, by
-    title, among the <h3> under the section's <h2>, and each block runs to the next method or
-    the next <h2>. Done on the HTML: placeholders around the methods in the Markdown cost
-    Python-Markdown about 0.2 s a thousand pages. A page whose methods are not all found, or
-    whose blocks would not hold whole elements, is left as it is.
+    their text (inline HTML, entities and punctuation aside), among the <h3> under the section's
+    <h2>, and each block runs to the next method or the next <h2>. Done on the HTML: placeholders
+    around the methods in the Markdown cost Python-Markdown about 0.2 s a thousand pages. A page
+    whose methods are not all found, or whose blocks would not hold whole elements, is left as it is.
     """
-    wanted = [_title_key(markdown_to_text(title)) for title in titles]
+    wanted = [_method_keys(title) for title in titles]
     if not wanted:
         return page
     sections = list(_H2.finditer(page))
-    blocks: list[tuple[int, int]] = []
+    starts: list[int] = []  # where each method's heading starts
+    ends: list[int] = []  # the end of the section each method is in
     for number, section in enumerate(sections):
         if not _ALTERNATES_TITLE.fullmatch(heading_text(section.group())):
             continue
         end = sections[number + 1].start() if number + 1 < len(sections) else len(page)
-        starts = []
         for heading in _H3.finditer(page, section.end(), end):
-            if len(blocks) + len(starts) < len(wanted) and _title_key(heading_text(heading.group())) == wanted[len(blocks) + len(starts)]:
+            if len(starts) < len(wanted) and _title_key(heading_text(heading.group())) in wanted[len(starts)]:
                 starts.append(heading.start())
-        blocks += zip(starts, [*starts[1:], end], strict=True)
-    if len(blocks) != len(wanted) or not all(_balanced(page[start:end]) for start, end in blocks):
+                ends.append(end)
+    if len(starts) != len(wanted):
+        return page
+    # A block runs to the next method in the same section, else to the end of its section.
+    blocks = [(start, starts[i + 1] if i + 1 < len(starts) and starts[i + 1] < ends[i] else ends[i]) for i, start in enumerate(starts)]
+    if not all(_balanced(page[start:end]) for start, end in blocks):
         return page
     out, previous = [], 0
     for number, (start, end) in enumerate(blocks, 1):

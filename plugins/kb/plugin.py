@@ -13,44 +13,49 @@
   and front matter; tag links, owner, review state, labelled alternate methods, related
   procedures on each procedure page (HTML goes in as placeholders, put back in on_page_content,
   goes under the page's title or in a section at its end (sections.py), or wraps parts of it).
-- on_post_page / on_post_build: one page per tag, filled into the theme's rendering of one
-  placeholder tag page (shell.py) and written by the second process while the other pages render.
-- on_config starts, on_files and on_post_page feed and on_post_build collects a second process
-  (job.py) that refreshes the index (incrementally), writes the browser search data and the tag
-  pages while the pages render.
+- on_post_page: one page per tag, filled into the theme's rendering of one placeholder tag page
+  (shell.py) and written as soon as that page is rendered.
+- on_post_build: the placeholder page out of the site and the tag pages into its sitemap; the
+  index refreshed (incrementally) and the browser search data written (search/export.py).
+
+Everything runs in the build's own process: no process, thread or queue is started, so a build
+stopped at any moment leaves nothing running, and an error anywhere fails the build at once.
+An error in a page event fails it with the page's file and the message (`_page_event`).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import logging
 import os
-import queue
 import re
 import shutil
 import tempfile
-import threading
 import time
+from collections.abc import Callable
+from html import escape as escape_html
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
+from markupsafe import Markup
 from mkdocs.config.config_options import ExtraScriptValue
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import BuildError, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import normalize_url
 
+from search import export
 from search.analysis import user_cache_dir
 from search.cli import TAGS_FILE
 from search.model import FileCache, LoadResult, Procedure, load_procedures
 from search.vocabulary import Vocabulary, load_vocabulary
 
-from . import job
 from .config import KbConfig
 from .pages import AREAS_INDEX, HOME, REVIEW_PAGE, TAGS_INDEX, Catalog, Fragments, TagEntry, label_alternates
 from .sections import EndSection
@@ -73,8 +78,6 @@ JINJA_IF = re.compile(r"{%-?\s*(if|endif)\b.*?-?%}", re.DOTALL)
 MAX_CACHED_NAV_LINKS = 64
 NO_KEY = "-"
 RELATED_HEADING = "Related procedures"
-SEARCH_JOB_TIMEOUT = 1800  # seconds; far above a 10,000-procedure build
-REPORT_POLL_SECONDS = 0.5  # how often the build checks that the second process is still running
 # Material includes this partial in <head>, after the site's extra_css. The plugin's stylesheets and
 # script go in front of it, rendered once per base_url: through extra_css and extra_javascript,
 # their `url` filters ran on every page (about 1% of a 1,000-page build). The script is deferred:
@@ -96,6 +99,26 @@ HEADER_SEARCH = (
 )
 
 
+PageEvent = TypeVar("PageEvent", bound=Callable[..., Any])
+
+
+def _page_event(event: PageEvent) -> PageEvent:
+    """A page event whose errors fail the build as a build error naming the page's file: one line
+    with the file and the message, not a traceback (MkDocs prints a traceback for other errors)."""
+
+    @functools.wraps(event)
+    def checked(plugin: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return event(plugin, *args, **kwargs)
+        except BuildError:
+            raise
+        except Exception as exc:
+            page = kwargs.get("page") or next(arg for arg in args if isinstance(arg, Page))
+            raise PluginError(f"kb: {page.file.src_uri}: {type(exc).__name__}: {exc}") from exc
+
+    return checked  # type: ignore[return-value]
+
+
 class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     supports_multiple_instances = False
 
@@ -110,15 +133,11 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.fragments = Fragments()
         self.tag_shell: PageShell | None = None
         self.tag_files: list[tuple[TagEntry, File]] = []
-        self._tasks_sent = 0
+        self.generated_pages: set[str] = set()  # the source paths of the pages on_files adds
         self._nav_pages: set[int] = set()
         self._nav_urls: list[str] | None = None
         self._html_cache: dict[str, str] = {}
         self._related_section: EndSection | None = None
-        self._job: Any = None
-        self._work: Any = None
-        self._starter: threading.Thread | None = None
-        self._results: Any = None
 
     # ---- configuration ---------------------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -135,13 +154,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
 
         self._related_section = None  # rendered with this build's Markdown extensions
-        self._start_search_job()
-        try:
-            result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
-            self._report(result, strict=self.config.strict)
-        except BaseException:
-            self._stop_search_job()
-            raise
+        result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
+        self._report(result, strict=self.config.strict)
         self.procedures = {p.path: p for p in result.procedures}
 
         self._add_templates(config)
@@ -210,8 +224,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             if short_nav and file.inclusion.is_in_nav():
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
         generated: dict[str, File] = {}
-        # Tag pages are filled into one page the theme renders (shell.py) and written in
-        # on_post_build: they are linked to, but not among the pages MkDocs renders.
+        self.generated_pages = set()
+        # Tag pages are filled into one page the theme renders (shell.py) and written once
+        # it is rendered (on_post_page): they are linked to, but not among the pages MkDocs renders.
         tag_pages: dict[str, File] = {}
         known_urls: dict[str, str] = {}
 
@@ -237,6 +252,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         def add(src: str, in_nav: bool, content: str = "") -> File:
             level = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
             generated[src] = File.generated(config, src, content=content, inclusion=level)
+            self.generated_pages.add(src)
             return generated[src]
 
         home = add(HOME, True) if files.get_file_from_path(HOME) is None and files.get_file_from_path("README.md") is None else None
@@ -262,9 +278,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         for file in generated.values():
             files.append(file)
         if shell_file is not None:
-            # Rendered first, so the tag pages are written while MkDocs renders all the others.
+            # Rendered first: a theme that cannot hold tag pages fails the build before the other pages.
             files = Files([shell_file, *(file for file in files if file is not shell_file)])
-        self._send_search_work(config)
 
         bundle = "\n;\n".join((ASSETS_DIR / name).read_text(encoding="utf-8") for name in SCRIPTS)
         assets = [(BUNDLE, {"content": bundle})]
@@ -339,6 +354,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             self._html_cache[key] = html
         return html
 
+    @_page_event
     def on_page_read_source(self, page: Page, config: MkDocsConfig) -> str | None:
         """A procedure's body as read in on_config: MkDocs need not read and parse the file again.
 
@@ -348,11 +364,15 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         return None if procedure is None else "\n" + procedure.body
 
     @event_priority(100)  # the metadata is in place before other plugins look at the page
+    @_page_event
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
         if procedure is None:
+            if page.file.src_uri in self.generated_pages:
+                _title_as_html(page.meta)
             return markdown
         page.meta = dict(procedure.front_matter)
+        _title_as_html(page.meta)
         if self.catalog is None or procedure.path not in self.catalog.by_path:
             return markdown
         # The page's own Markdown is left as it is; what the plugin adds goes into its HTML.
@@ -360,6 +380,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         return markdown
 
     @event_priority(50)  # before other plugins read the page's HTML
+    @_page_event
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
         if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
@@ -374,106 +395,34 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             self._related_section = EndSection(RELATED_HEADING, config.markdown_extensions, config.mdx_configs or {})
         return self._related_section.append(page, html, related)
 
+    @_page_event
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         if self.tag_shell is not None and self.catalog is not None and page.file.src_uri == self.tag_shell.src:
             self.tag_shell.capture(output, Path(page.file.abs_dest_path))
-            # Filling and writing them (a folder and a file per tag) is left to the second process:
-            # in a thread of this one, it slowed the page rendering by about 0.2 s at 1,000 procedures.
             tag_page = self.catalog.tag_page
-            contents = [(file.abs_dest_path, entry.tag.label, tag_page(entry, file.url), entry.slug) for entry, file in self.tag_files]
-            self._send_task(job.TAG_PAGES_TASK, (self.tag_shell, contents))
+            for entry, file in self.tag_files:
+                self.tag_shell.write(Path(file.abs_dest_path), entry.tag.label, tag_page(entry, file.url), entry.slug)
         return output
 
-    def _finish_tag_pages(self, config: MkDocsConfig) -> None:
-        """Once the tag pages are written: the placeholder page out of the site, and each tag
-        page's sitemap entry."""
-        if self.tag_shell is None:
-            return
-        self.tag_shell.remove_output()
-        self.tag_shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
-
-    # ---- index and search data -------------------------------------------------------------------
-    def _start_search_job(self) -> None:
-        """Starts the second process that refreshes the index and writes the search data while
-        MkDocs renders the pages: the engine's work then costs the build little wall-clock time on
-        2+ cores. Started first thing, so its start and imports overlap the checks of on_config;
-        its work arrives from on_files (`_send_search_work`)."""
-        import multiprocessing
-
-        self._stop_search_job()
-        self._tasks_sent = 0
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: safe beside serve's threads
-        self._results, self._work = context.Queue(), context.Queue()
-        self._job = context.Process(target=job.main, args=(self._work, self._results), daemon=True)
-        # Starting blocks until the new interpreter has read its arguments (~0.3 s): not on the build's time.
-        self._starter = threading.Thread(target=_start_process, args=(self._job, self._results), daemon=True)
-        self._starter.start()
-
-    def _send_search_work(self, config: MkDocsConfig) -> None:
-        docs_dir = Path(config.docs_dir)
-        # The files checked in on_config go along, so the second process does not parse them again.
-        loaded = dict(_LOADED.get(docs_dir.resolve(), {}))
-        search_dir = Path(config.site_dir) / self.config.search_dir
-        self._send_task(job.SEARCH_TASK, (docs_dir, self.index_dir, search_dir, dict(self.urls), self.synonyms, loaded))
-
-    def _send_task(self, kind: str, args: tuple[Any, ...]) -> None:
-        self._work.put((kind, args))
-        self._tasks_sent += 1
-
-    def _stop_search_job(self, finished: bool = False) -> None:
-        """Ends the second process: waits for it when it has `finished` its work, else stops it."""
-        if self._starter is not None:
-            self._starter.join()
-            self._starter = None
-        if self._job is not None and self._job.pid is not None:
-            if not finished:
-                self._job.terminate()
-            self._job.join()
-        self._job = None
-
     def on_post_build(self, config: MkDocsConfig) -> None:
-        if self._job is None:
-            return
-        waiting = time.perf_counter()
-        self._work.put(None)  # no more tasks
-        reports: dict[str, Any] = {}
-        deadline = waiting + SEARCH_JOB_TIMEOUT
-        try:
-            for _ in range(self._tasks_sent):
-                outcome = self._next_report(deadline)
-                if isinstance(outcome, str):
-                    raise PluginError(f"kb: the second process (index, search data, tag pages) failed: {outcome}")
-                reports[outcome[0]] = outcome[1]
-        finally:
-            self._stop_search_job(finished=len(reports) == self._tasks_sent)
-        self._finish_tag_pages(config)
-        if job.SEARCH_TASK in reports:
-            refreshed, exported, seconds = reports[job.SEARCH_TASK]
-            log.info(
-                f"kb: index {refreshed['added']} added, {refreshed['updated']} updated, {refreshed['deleted']} removed; "
-                f"search data for {exported['documents']} procedures ({exported['files_written']} files written, "
-                f"{exported['files_unchanged']} unchanged): {seconds:.1f} s in a second process beside the page rendering, "
-                f"of which the build waited {time.perf_counter() - waiting:.1f} s at the end"
-            )
-
-    def _next_report(self, deadline: float) -> Any:
-        """The second process's next report. A process that ended without sending it (killed, out
-        of memory) fails the build at once instead of at the timeout."""
-        while True:
-            ended = self._job is not None and self._job.exitcode is not None  # before reading: its last report is in the pipe
-            try:
-                return self._results.get(timeout=REPORT_POLL_SECONDS)
-            except queue.Empty:
-                if ended:
-                    raise PluginError(
-                        f"kb: the second process (index, search data, tag pages) ended with exit code {self._job.exitcode} "
-                        "before finishing its work"
-                    ) from None
-                if time.perf_counter() > deadline:
-                    raise PluginError(f"kb: the index, search data and tag pages were not ready after {SEARCH_JOB_TIMEOUT} s") from None
-
-    def on_build_error(self, error: Exception) -> None:
-        self._stop_search_job()  # no process left writing into the site after the build
+        """The tag pages' last touches, then the index and the browser search data."""
+        if self.tag_shell is not None:
+            self.tag_shell.remove_output()
+            self.tag_shell.expand_sitemap(Path(config.site_dir), [entry.slug for entry, _ in self.tag_files])
+        started = time.perf_counter()
+        refreshed, exported = export.refresh_and_export(
+            Path(config.docs_dir),
+            self.index_dir,
+            Path(config.site_dir) / self.config.search_dir,
+            urls=dict(self.urls),
+            synonyms=self.synonyms,
+            cache=dict(_LOADED.get(Path(config.docs_dir).resolve(), {})),  # the files checked in on_config: not parsed again
+        )
+        log.info(
+            f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
+            f"search data for {exported.documents} procedures ({exported.files_written} files written, "
+            f"{exported.files_unchanged} unchanged) in {time.perf_counter() - started:.1f} s"
+        )
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         for watched in (self.synonyms, self.tags_file):
@@ -490,11 +439,16 @@ def _asset_uris() -> tuple[list[str], str]:
     return [f"{ASSETS_URI}/{css.name}" for css in sorted(ASSETS_DIR.glob("*.css"))], f"{ASSETS_URI}/{BUNDLE}"
 
 
-def _start_process(process: Any, results: Any) -> None:
-    try:
-        process.start()
-    except Exception as exc:  # reported by on_post_build as a build error
-        results.put(f"cannot start the second process: {type(exc).__name__}: {exc}")
+def _title_as_html(meta: dict[str, Any]) -> None:
+    """A page's title made safe for the theme, which prints it as HTML (`{{ page.meta.title }}`,
+    `{{ page.title }}`, unescaped): its escaped text, as Markup, so the page <title>, the <h1>,
+    the header, the navigation and the footer show the text as it was written, and the places
+    that escape it (`| e`) do not escape it twice. Double quotes are escaped, for the attributes
+    the title goes in (`aria-label="{{ title | e }}"`); apostrophes are left as they are, which
+    the theme's double-quoted attributes allow."""
+    title = meta.get("title")
+    if isinstance(title, str) and not isinstance(title, Markup):
+        meta["title"] = Markup(escape_html(title, quote=False).replace('"', "&quot;"))
 
 
 def _nav_urls(items: list[Any]) -> list[str]:

@@ -54,6 +54,11 @@ class PageShell:
         values = {self.content: content, self.title: html.escape(title, quote=True), self.slug: slug}
         return "".join(values[piece] if position % 2 else piece for position, piece in enumerate(self._pieces))
 
+    def write(self, dest: Path, title: str, content: str, slug: str) -> None:
+        """Writes one filled page (`fill`) to `dest`, creating its folder."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(self.fill(title, content, slug), encoding="utf-8")
+
     def remove_output(self) -> None:
         """Deletes the placeholder page from the built site (and its folder, when left empty)."""
         dest = self._dest
