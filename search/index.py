@@ -55,7 +55,7 @@ from typing import Any
 from .analysis import common_english_words, content_words, english_term_rates, stem, user_cache_dir
 from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
 from .model import FileCache, content_hash, list_procedure_files
-from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, IndexWriteError, check_placement, claim_folder, delete_own_files
+from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, check_placement, claim_folder, delete_own_files, write_errors_named
 
 
 @contextlib.contextmanager
@@ -494,7 +494,7 @@ class SearchIndex:
         """
         started = time.perf_counter()
         self.written = None
-        with self._write_errors_named():
+        with write_errors_named(self.dir):
             self.claim_folder()
             with self._write_lock(lock_wait, notify):
                 return self._refresh_locked(full, progress, notify, cache, started)
@@ -504,18 +504,8 @@ class SearchIndex:
         creating it with its marker if need be; raises FolderRefused or IndexWriteError."""
         keep_clear_of = [("the procedures folder", self.root), *(("the protected folder", folder) for folder in self.protected)]
         check_placement(self.dir, INDEX_FOLDER, keep_clear_of)
-        with self._write_errors_named():
+        with write_errors_named(self.dir):
             claim_folder(self.dir, INDEX_FOLDER)
-
-    @contextlib.contextmanager
-    def _write_errors_named(self) -> Iterator[None]:
-        """OSErrors of the index folder (full disk, read-only) as IndexWriteError, which names it."""
-        try:
-            yield
-        except OSError as exc:
-            if exc.filename is not None and not Path(os.path.abspath(exc.filename)).is_relative_to(os.path.abspath(self.dir)):
-                raise  # not the index's: a procedure or the procedures folder
-            raise IndexWriteError(self.dir, exc) from exc
 
     def _refresh_locked(
         self,

@@ -143,6 +143,18 @@ def claim_folder(folder: Path, kind: FolderKind) -> None:
         pass
 
 
+@contextlib.contextmanager
+def write_errors_named(folder: Path) -> Iterator[None]:
+    """OSErrors of the index folder (full disk, read-only) raised as IndexWriteError, which
+    names it; an error about another file (a procedure) passes through as it is."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and not Path(os.path.abspath(exc.filename)).is_relative_to(os.path.abspath(folder)):
+            raise
+        raise IndexWriteError(folder, exc) from exc
+
+
 def own_files(folder: Path, kind: FolderKind, keep: Callable[[str], bool] = lambda relative: False) -> list[Path]:
     """The files under the folder that carry the engine's names for `kind` (never the marker),
     except those `keep` names: what a rebuild or a clean-up may delete."""
