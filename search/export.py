@@ -327,6 +327,7 @@ def refresh_and_export(
     Raises search.storage.FolderRefused, naming the folder, before writing anything in a folder
     that is not the engine's to write."""
     index = SearchIndex(procedures_root, index_dir, protected)
+    index.check_placement()
     check_search_data_placement(index, out_dir)
     refreshed = index.refresh(cache=cache)
     return refreshed, write_search_data(index, out_dir, urls, synonyms, index.written)

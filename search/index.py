@@ -499,11 +499,16 @@ class SearchIndex:
             with self._write_lock(lock_wait, notify):
                 return self._refresh_locked(full, progress, notify, cache, started)
 
+    def check_placement(self) -> None:
+        """Raises FolderRefused when the index folder is, contains or lies inside the procedures
+        folder or a protected one (search/storage.py). Writes nothing."""
+        keep_clear_of = [("the procedures folder", self.root), *(("the protected folder", folder) for folder in self.protected)]
+        check_placement(self.dir, INDEX_FOLDER, keep_clear_of)
+
     def claim_folder(self) -> None:
         """Makes sure the index folder may be written and is the engine's (search/storage.py),
         creating it with its marker if need be; raises FolderRefused or IndexWriteError."""
-        keep_clear_of = [("the procedures folder", self.root), *(("the protected folder", folder) for folder in self.protected)]
-        check_placement(self.dir, INDEX_FOLDER, keep_clear_of)
+        self.check_placement()
         with write_errors_named(self.dir):
             claim_folder(self.dir, INDEX_FOLDER)
 
