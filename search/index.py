@@ -598,6 +598,9 @@ class SearchIndex:
         if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
             notify(f"writing the index ({len(analysed)} procedures) ...")
         impacts = ImpactPostings()
+        # Whoosh's own write lock is redundant under kb.lock, and a writer whose construction failed
+        # (a full disk) keeps it until its process ends: each writer starts a fresh lock file.
+        (self.dir / f"{INDEX_NAME}_WRITELOCK").unlink(missing_ok=True)
         writer = ix.writer(limitmb=256, compound=False, codec=_Codec(impacts))
         documents_written = [item.document() for item in analysed]
         try:

@@ -190,9 +190,9 @@ class Killed(BaseException):
 
 
 @contextlib.contextmanager
-def killed_at(n: int) -> Iterator[list[int]]:
-    """Within the block, the nth file creation, rename, replace or deletion raises Killed.
-    Yields a one-item list counting the operations seen."""
+def killed_at(n: int, error: BaseException | type[BaseException] = Killed) -> Iterator[list[int]]:
+    """Within the block, the nth file creation, rename, replace or deletion raises `error`
+    (Killed by default). Yields a one-item list counting the operations seen."""
     seen = [0]
     real = {name: getattr(os, name) for name in ("replace", "rename", "unlink", "remove")}
     real_open = builtins.open
@@ -200,7 +200,7 @@ def killed_at(n: int) -> Iterator[list[int]]:
     def step() -> None:
         seen[0] += 1
         if seen[0] == n:
-            raise Killed
+            raise error
 
     def counted(name: str) -> Callable[..., object]:
         def operation(*args: object, **kwargs: object) -> object:
@@ -293,6 +293,34 @@ def test_a_kill_after_the_commit_does_not_crash_the_next_search(tmp_path: Path, 
 
 
 # ---- finding 3: a full disk or read-only folder still answers -------------------------------------------
+def test_a_disk_that_fills_at_any_write_of_an_update_leaves_search_answering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The nth file operation of an update fails with ENOSPC, as a write() does (no file name):
+    the search answers with one warning naming the folder, and the update completes once there is room."""
+    n, finished, warned = 0, False, 0
+    while not finished:
+        n += 1
+        assert n < 200, "the update never finished"
+        folder = tmp_path / f"idx{n}"
+        procedures = make_procedures(tmp_path / f"p{n}", extra_word="zebra")
+        SearchIndex(procedures, folder).refresh()
+        make_procedures(procedures)
+        command = ["--procedures", str(procedures), "--index-dir", str(folder), "search", "--json", "zebra"]
+        with killed_at(n, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) as seen:
+            status = cli.main(command)
+        captured = capsys.readouterr()
+        assert status == 0, (n, captured.err)
+        finished = seen[0] < n
+        warnings = captured.err.strip().splitlines()
+        assert len(warnings) <= 1, (n, captured.err)  # none when the failed operation was one that may fail (a cache)
+        for warning in warnings:
+            assert warning.startswith("kb: warning: ") and str(folder) in warning and os.strerror(errno.ENOSPC) in warning, n
+            warned += 1
+        assert cli.main(command) == 0
+        assert '"results": []' in capsys.readouterr().out, n
+        assert "zebra" not in SearchIndex(procedures, folder).vocabulary()
+    assert warned > 5
+
+
 @pytest.fixture
 def unwritable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, int], None]:
     """unwritable(folder, code): every write, creation, rename or deletion under the folder fails
