@@ -177,22 +177,34 @@ def _progress_printer(label: str) -> Callable[[int, int], None]:
 
 # ---- engine access ---------------------------------------------------------------------------
 def open_index(settings: Settings, quiet: bool = False):
-    """The index of the procedures folder, refreshed first if files changed since it was built."""
+    """The index of the procedures folder, refreshed first if files changed since it was built.
+
+    When the refresh cannot write (full disk, read-only folder) but an index is there, the search
+    answers from it after one warning on stderr; a folder the index may not use is an error
+    (search/storage.py), before anything is written or announced.
+    """
     from .index import SearchIndex
+    from .storage import IndexWriteError
 
     index = SearchIndex(settings.procedures, settings.index_dir)
     changes = index.changes() if index.exists() else None
-    if changes is not None and not changes and changes.touched:
-        index.refresh()  # only records the new mtimes of files saved without a change
-    elif changes is None or changes:
-        what = (
-            "Building the index"
-            if changes is None
-            else f"Updating the index ({len(changes.changed)} changed, {len(changes.deleted)} removed)"
-        )
-        if not quiet:
-            print(f"{what} ...", file=sys.stderr, flush=True)
-        index.refresh(progress=None if quiet else _progress_printer("  indexed"), notify=lambda m: print(m, file=sys.stderr))
+    try:
+        if changes is not None and not changes and changes.touched:
+            index.refresh()  # only records the new mtimes of files saved without a change
+        elif changes is None or changes:
+            index.claim_folder()
+            what = (
+                "Building the index"
+                if changes is None
+                else f"Updating the index ({len(changes.changed)} changed, {len(changes.deleted)} removed)"
+            )
+            if not quiet:
+                print(f"{what} ...", file=sys.stderr, flush=True)
+            index.refresh(progress=None if quiet else _progress_printer("  indexed"), notify=lambda m: print(m, file=sys.stderr))
+    except IndexWriteError as exc:
+        if changes is None:  # no index to answer from
+            raise
+        print(f"{PROG}: warning: {exc}; answering from the last index written, which may be out of date", file=sys.stderr)
     return index
 
 
@@ -201,7 +213,11 @@ def query_engine(settings: Settings, quiet: bool = False):
     from .query import QueryEngine
 
     index = open_index(settings, quiet)
-    return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir))
+    try:
+        thesaurus = load_thesaurus(settings.synonyms, cache_dir=index.dir)
+    except OSError:  # an index folder that cannot be written (open_index has warned) keeps no parsed copy
+        thesaurus = load_thesaurus(settings.synonyms)
+    return QueryEngine(index, thesaurus)
 
 
 # ---- search ----------------------------------------------------------------------------------

@@ -27,6 +27,10 @@ small files fetched on demand, so the first result needs only a few kilobytes:
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
+
+The folder holds only these files and the marker `.service-kb-search-data` (search/storage.py):
+a folder of other files is refused, and the files of an earlier export that this one did not
+write are deleted only when their names are of the kinds above.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import hashlib
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,7 @@ from .query import (
     TYPO_WEIGHTS,
     choose_related,
 )
+from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
 FORMAT = 6
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
@@ -106,9 +111,11 @@ class ExportReport:
 
 
 class _Writer:
-    """Writes JSON files under a folder, skipping those whose bytes are unchanged."""
+    """Writes JSON files under a folder claimed for the search data (search/storage.py),
+    skipping those whose bytes are unchanged."""
 
     def __init__(self, root: Path) -> None:
+        claim_folder(root, SEARCH_DATA_FOLDER)
         self.root = root
         self.report = ExportReport()
         self.written: dict[Path, bytes] = {}  # path -> digest of its content
@@ -125,13 +132,18 @@ class _Writer:
         except OSError:
             path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(payload)
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(payload)
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
         self.report.files_written += 1
 
     def remove_stale(self) -> None:
-        """Deletes shard files of an earlier export that this one did not write."""
-        for path in self.root.rglob("*.json"):
+        """Deletes the files of an earlier export that this one did not write: only files with
+        the names an export gives its files (`SEARCH_DATA_FOLDER`), nothing else in the folder."""
+        for path in own_files(self.root, SEARCH_DATA_FOLDER):
             if path not in self.written:
                 path.unlink(missing_ok=True)
 
@@ -204,6 +216,7 @@ def write_search_data(
     refresh has just written (`SearchIndex.written`), read instead of the index itself.
     """
     urls = urls or {}
+    check_search_data_placement(index, out_dir)
     writer = _Writer(out_dir)
     source: contextlib.AbstractContextManager[IndexReader | WrittenContents] = (
         contextlib.nullcontext(contents) if contents is not None else index.open()
@@ -305,13 +318,30 @@ def refresh_and_export(
     urls: dict[str, str] | None = None,
     synonyms: Path | None = None,
     cache: FileCache | None = None,
+    protected: Sequence[Path] = (),
 ) -> tuple[RefreshReport, ExportReport]:
     """Brings the index up to date, then writes the browser search data: a site build's whole
     search job, self-contained so the MkDocs plugin can run it beside the page rendering.
-    `cache`: the files the build has read already, so they are not parsed twice."""
-    index = SearchIndex(procedures_root, index_dir)
+    `cache`: the files the build has read already, so they are not parsed twice. `protected`:
+    folders (the site) the index must keep clear of, which the search data may only lie inside.
+    Raises search.storage.FolderRefused, naming the folder, before writing anything in a folder
+    that is not the engine's to write."""
+    index = SearchIndex(procedures_root, index_dir, protected)
+    index.check_placement()
+    check_search_data_placement(index, out_dir)
     refreshed = index.refresh(cache=cache)
     return refreshed, write_search_data(index, out_dir, urls, synonyms, index.written)
+
+
+def check_search_data_placement(index: SearchIndex, out_dir: Path) -> None:
+    """Refuses a search data folder that is, contains or lies in the procedures or the index
+    folder, or is or contains a folder the index protects (lying inside one, the site, is its place)."""
+    keep_clear_of = [
+        ("the procedures folder", index.root),
+        ("the index folder", index.dir),
+        *(("the protected folder", folder) for folder in index.protected),
+    ]
+    check_placement(out_dir, SEARCH_DATA_FOLDER, keep_clear_of, may_be_inside=index.protected)
 
 
 def default_url(path: str) -> str:

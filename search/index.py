@@ -7,23 +7,25 @@ query reads one posting list per term and applies only idf and saturation. After
 updates the field-length averages of older documents drift slightly; `kb index --full`
 renormalises everything.
 
-Layout of an index folder (outside the procedures folder, see `default_index_dir`):
+Layout of an index folder (outside the procedures folder, see `default_index_dir`). The folder
+holds only what the engine writes, and the engine deletes only files of its own names there
+(search/storage.py); `.service-kb-index` marks it as the engine's.
 - Whoosh segment and TOC files. Whoosh writes the TOC last, by rename, so a build that is killed
-  half way leaves the previous generation answering.
-- `files.json`: content hash, mtime and size of every indexed file, read when the stamp below
-  says the folder changed. Written after each commit; if a kill lands between the two, the
-  next refresh redoes those files, which is harmless because documents are keyed by path.
-  It also keeps the running totals of field lengths behind the averages. Each document's
-  words and field lengths are stored with it, so a refresh updates the vocabulary and the totals
-  from the changed files alone. (A kill between commit and this write can leave the totals
-  slightly off; the next `kb index --full` recounts them.)
-- `stamp.json`: the index format and a digest of the folder listing (path, mtime, size) as of the
-  last refresh, written last: a search compares it with a fresh listing and reads files.json only
-  when they differ.
-- `vocab.json`: surface words and their document frequency, for typo correction and fragments.
+  half way leaves the previous commit answering.
+- `files.json`: content hash, mtime and size of every indexed file, the document count and the
+  running totals of field lengths behind the averages; `vocab.json`: surface words and their
+  document frequency, for typo correction and fragments. Both name the commit they describe and
+  are ignored when it is not the current one: the state is then computed again from the
+  documents, which store their words, field lengths and file facts (search/index_state.py). So
+  a kill between a commit and these writes, or a full disk, never leaves them disagreeing with
+  the index. A refresh updates them from the changed files alone.
+- `stamp.json`: the index format, the commit and a digest of the folder listing (path, mtime,
+  size) as of the last refresh, written last: a search compares it with a fresh listing and
+  reads files.json only when they differ.
 - `english.txt`: everyday English words, so that a real word absent from the procedures is not
   "corrected" into a procedure word; `english-rates.pickle`: their rates per stem, for the
-  background prior of search/query.py.
+  background prior of search/query.py. Written before the first commit.
+- `thesaurus.pickle`: the parsed synonyms (search/analysis.py's load_thesaurus).
 - `kb.lock`: an fcntl lock that serialises writers; it dies with its process.
 """
 
@@ -36,10 +38,8 @@ import functools
 import gc
 import hashlib
 import heapq
-import json
 import os
 import pickle
-import shutil
 import sys
 import time
 import types
@@ -53,7 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import common_english_words, content_words, english_term_rates, stem, user_cache_dir
+from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
 from .model import FileCache, content_hash, list_procedure_files
+from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, check_placement, claim_folder, delete_own_files, write_errors_named
 
 
 @contextlib.contextmanager
@@ -90,8 +92,7 @@ with _light_whoosh_imports():
     from whoosh.writing import CLEAR
 
 
-FORMAT = 9
-INDEX_NAME = "kb"
+FORMAT = 10
 LOCK_WAIT_SECONDS = 120.0
 IMPACT_DIGITS = 4
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
@@ -222,10 +223,6 @@ def decode_key(value: str) -> str:
     return value.replace("_", " ")
 
 
-class IndexError_(RuntimeError):
-    """An index problem that should reach the user as a message, not a traceback."""
-
-
 class IndexBusy(IndexError_):
     pass
 
@@ -350,23 +347,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _atomic_write_json(path: Path, data: Any) -> None:
-    _atomic_write_text(path, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-
-
 def _listing_digest(files: Mapping[str, Any]) -> str:
     """A digest of path, mtime and size of every file: from a folder listing (`os.stat_result`s)
     or from files.json's [hash, mtime, size] entries, which give the same digest for the same files."""
@@ -378,25 +358,24 @@ def _listing_digest(files: Mapping[str, Any]) -> str:
     return hashlib.blake2b("".join(lines).encode(), digest_size=16).hexdigest()
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 class SearchIndex:
-    """The index of one procedures folder."""
+    """The index of one procedures folder.
 
-    def __init__(self, procedures_root: Path, index_dir: Path | None = None) -> None:
+    The folder holds only what the engine writes (search/storage.py): the index is never
+    written in, around or above the procedures folder or a `protected` folder (the site).
+    """
+
+    def __init__(self, procedures_root: Path, index_dir: Path | None = None, protected: Sequence[Path] = ()) -> None:
         self.root = procedures_root
         self.dir = index_dir or default_index_dir(procedures_root)
-        self.files_path = self.dir / "files.json"
+        self.protected = tuple(protected)
+        self.files_path = self.dir / FILES_JSON
         self.stamp_path = self.dir / "stamp.json"
-        self.vocab_path = self.dir / "vocab.json"
+        self.vocab_path = self.dir / VOCAB_JSON
         self.english_path = self.dir / "english.txt"
         self.english_rates_path = self.dir / "english-rates.pickle"
-        self._files: dict[str, list[Any]] | None = None
+        self._commit: str | None = None
+        self._state: IndexState | None = None
         self._vocab: dict[str, int] | None = None
         self._english: frozenset[str] | None = None
         self._english_rates: dict[str, float] | None = None
@@ -406,29 +385,56 @@ class SearchIndex:
         self.written: WrittenContents | None = None
 
     # ---- state -------------------------------------------------------------------------
-    def _indexed_files(self, reload: bool = False) -> dict[str, list[Any]] | None:
-        """path -> [hash, mtime_ns, size] of the indexed files, or None without a usable index."""
-        if self._files is None or reload:
-            data = _read_json(self.files_path)
-            self._files = data["files"] if isinstance(data, dict) and data.get("format") == FORMAT else None
-        return self._files
+    def _current_commit(self, reload: bool = False) -> str | None:
+        """The token of the index's latest commit (search/index_state.py), None without an index."""
+        if self._commit is None or reload:
+            self._commit = commit_token(self.dir)
+        return self._commit
+
+    def _indexed_state(self, reload: bool = False) -> IndexState | None:
+        """The files, totals and words of the current commit, or None without a usable index.
+
+        Read from files.json and vocab.json when they describe this commit, else computed
+        from the index's documents (after a kill or a failed write between commit and save).
+        """
+        if self._state is None or reload:
+            commit = self._current_commit(reload)
+            state = IndexState.load(self.dir, commit, FORMAT) if commit else None
+            if state is None and commit:
+                state = self._state_from_index(commit)
+            self._state = state
+        return self._state
+
+    def _state_from_index(self, commit: str) -> IndexState | None:
+        try:
+            ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
+            with ix.reader() as reader:
+                stored = (fields["meta"] | {"path": fields["path"]} for _, fields in reader.iter_docs())
+                return IndexState.of_documents(commit, stored, FORMAT)
+        except (OSError, whoosh_index.EmptyIndexError, KeyError, TypeError, ValueError):
+            return None
 
     def exists(self) -> bool:
         """Cheap: the stamp has this format and a Whoosh TOC is there (opening it is left to `open`)."""
-        stamp = _read_json(self.stamp_path)
+        stamp = read_json(self.stamp_path)
         return isinstance(stamp, dict) and stamp.get("format") == FORMAT and any(self.dir.glob(f"_{INDEX_NAME}_*.toc"))
+
+    def _stamp(self, files: Mapping[str, Any]) -> dict[str, Any]:
+        """What stamp.json says when the folder listing is `files` and the index is the current commit."""
+        return {"format": FORMAT, "commit": self._current_commit(), "listing": _listing_digest(files)}
 
     def changes(self, reload: bool = False) -> Changes:
         """Files added, modified or deleted since the last refresh; cheap when nothing changed.
 
         Every search asks, so the usual answer, "nothing", comes from comparing a digest of the
-        folder listing with the one recorded at the last refresh, without reading files.json.
+        folder listing with the one recorded at the last refresh (for the current commit),
+        without reading files.json.
         """
         current = list_procedure_files(self.root)
-        stamp = _read_json(self.stamp_path)
-        if isinstance(stamp, dict) and stamp.get("format") == FORMAT and stamp.get("listing") == _listing_digest(current):
+        if read_json(self.stamp_path) == self._stamp(current):
             return Changes()
-        known = self._indexed_files(reload=reload) or {}
+        state = self._indexed_state(reload=reload)
+        known = state.files if state else {}
         result = Changes()
         for rel, stat in current.items():
             previous = known.get(rel)
@@ -448,7 +454,6 @@ class SearchIndex:
     # ---- writing -----------------------------------------------------------------------
     @contextlib.contextmanager
     def _write_lock(self, wait: float, notify: Callable[[str], None] | None) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / "kb.lock", "a+") as handle:
             deadline = time.monotonic() + wait
             told = False
@@ -483,135 +488,178 @@ class SearchIndex:
         `progress(done, total)` follows the reading of files; `notify(message)` gets the waits
         and stages a user should hear about. `cache` holds files a caller has read already (the
         site build's validation); an entry is used while the file's mtime and size still match.
+        Raises FolderRefused for a folder that is not the engine's to write (search/storage.py)
+        and IndexWriteError, naming the folder, when it cannot be written; the last commit then
+        still answers searches.
         """
-        from .model import load_file
-
         started = time.perf_counter()
         self.written = None
-        with self._write_lock(lock_wait, notify):
-            state = _read_json(self.files_path)
-            if not isinstance(state, dict) or state.get("format") != FORMAT or not whoosh_index.exists_in(str(self.dir), INDEX_NAME):
-                self._create_empty()
-                state, full = None, True
-            previous: dict[str, list[Any]] = state["files"] if state else {}
-            if full:
-                todo = list(list_procedure_files(self.root))
-                deleted = sorted(set(previous) - set(todo))
-                files: dict[str, list[Any]] = {}
-                vocab: Counter[str] = Counter()
-                totals: Counter[str] = Counter()
-                documents = 0
-            else:
-                self._files = previous
-                changes = self.changes()
-                todo, deleted = changes.changed, changes.deleted
-                files = dict(previous)
-                for rel, stat in changes.touched.items():
-                    files[rel] = [files[rel][0], stat.st_mtime_ns, stat.st_size]
-                vocab, totals, documents = Counter(self.vocabulary()), Counter(state["totals"]), state["documents"]
-            report = RefreshReport(full=full, deleted=len(deleted))
-            if not todo and not deleted and not full:
-                if changes.touched or _read_json(self.stamp_path) is None:
-                    self._write_state(files, documents, totals)
-                report.unchanged = len(files)
-                report.seconds = time.perf_counter() - started
-                return report
+        with write_errors_named(self.dir):
+            self.claim_folder()
+            with self._write_lock(lock_wait, notify):
+                return self._refresh_locked(full, progress, notify, cache, started)
 
-            ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
-            if not full:  # take the old versions' words and lengths out of the running totals
-                with ix.searcher() as searcher:
-                    for rel in [*todo, *deleted]:
-                        old = searcher.document(path=rel)
-                        if old:
-                            vocab.subtract(old["meta"]["words"])
-                            totals.subtract(old["meta"]["lengths"])
-                            documents -= 1
-            analysed: list[AnalysedProcedure] = []
-            for count, rel in enumerate(todo, start=1):
-                file_path = self.root / rel
-                if rel in previous and not full:
-                    report.updated += 1
-                else:
-                    report.added += 1
-                try:
-                    stat = file_path.stat()
-                except OSError:  # gone since the listing
-                    stat, procedure = None, None
-                    files.pop(rel, None)
-                if stat is not None:
-                    entry = cache.get(rel) if cache is not None else None
-                    if entry is not None and (entry[0], entry[1]) == (stat.st_mtime_ns, stat.st_size):
-                        procedure = entry[2]
-                    else:
-                        procedure, _problems = load_file(file_path, self.root)
-                    files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
-                if procedure is not None:  # an unreadable file is remembered but not searchable
-                    item = AnalysedProcedure.of(procedure)
-                    analysed.append(item)
-                    vocab.update(item.words)
-                    totals.update(item.meta["lengths"])
-                    documents += 1
-                if progress:
-                    progress(count, len(todo))
-            for rel in deleted:
-                files.pop(rel, None)
+    def check_placement(self) -> None:
+        """Raises FolderRefused when the index folder is, contains or lies inside the procedures
+        folder or a protected one (search/storage.py). Writes nothing."""
+        keep_clear_of = [("the procedures folder", self.root), *(("the protected folder", folder) for folder in self.protected)]
+        check_placement(self.dir, INDEX_FOLDER, keep_clear_of)
 
-            averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
-            if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
-                notify(f"writing the index ({len(analysed)} procedures) ...")
-            impacts = ImpactPostings()
-            writer = ix.writer(limitmb=256, compound=False, codec=_Codec(impacts))
-            documents_written = [item.document() for item in analysed]
-            try:
-                if full:
-                    writer.mergetype = CLEAR
-                else:
-                    for rel in set(deleted) | set(todo):
-                        writer.delete_by_term("path", rel)
-                for item, document in zip(analysed, documents_written, strict=True):
-                    impacts.add(writer.docnum, item.impacts(averages))
-                    writer.add_document(**document)
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            if not self.english_path.exists():
-                _atomic_write_text(self.english_path, "\n".join(common_english_words()))
-            if not self.english_rates_path.exists():  # pickled: read by every search, twice as fast as JSON
-                _atomic_write_bytes(self.english_rates_path, pickle.dumps(english_term_rates(), protocol=pickle.HIGHEST_PROTOCOL))
-            vocabulary = {word: count for word, count in sorted(vocab.items()) if count > 0}
-            _atomic_write_json(self.vocab_path, vocabulary)
-            self._write_state(files, documents, totals)
-            self.written = WrittenContents(documents_written, impacts) if full else None
-            self._vocab, self._sorted_words = vocabulary, None
-            report.unchanged = len(files) - report.added - report.updated
+    def claim_folder(self) -> None:
+        """Makes sure the index folder may be written and is the engine's (search/storage.py),
+        creating it with its marker if need be; raises FolderRefused or IndexWriteError."""
+        self.check_placement()
+        with write_errors_named(self.dir):
+            claim_folder(self.dir, INDEX_FOLDER)
+
+    def _refresh_locked(
+        self,
+        full: bool,
+        progress: Callable[[int, int], None] | None,
+        notify: Callable[[str], None] | None,
+        cache: FileCache | None,
+        started: float,
+    ) -> RefreshReport:
+        from .model import load_file
+
+        state = self._indexed_state(reload=True)
+        if state is None:
+            self._create_empty()
+            full = True
+        self._write_word_lists()
+        previous: dict[str, list[Any]] = state.files if state else {}
+        if full:
+            todo = list(list_procedure_files(self.root))
+            deleted = sorted(set(previous) - set(todo))
+            files: dict[str, list[Any]] = {}
+            vocab: Counter[str] = Counter()
+            totals: Counter[str] = Counter()
+            documents = 0
+        else:
+            assert state is not None
+            changes = self.changes()
+            todo, deleted = changes.changed, changes.deleted
+            files = dict(previous)
+            for rel, stat in changes.touched.items():
+                files[rel] = [files[rel][0], stat.st_mtime_ns, stat.st_size]
+            vocab, totals, documents = Counter(state.vocabulary), Counter(state.totals), state.documents
+        report = RefreshReport(full=full, deleted=len(deleted))
+        if not todo and not deleted and not full:
+            assert state is not None
+            if changes.touched:
+                self._save(IndexState(state.commit, files, documents, totals, vocab))
+            elif read_json(self.stamp_path) != self._stamp(files):
+                atomic_write_json(self.stamp_path, self._stamp(files))
+            report.unchanged = len(files)
             report.seconds = time.perf_counter() - started
             return report
 
-    def _write_state(self, files: dict[str, list[Any]], documents: int, totals: Counter[str]) -> None:
-        state = {"format": FORMAT, "root": str(self.root.resolve()), "documents": documents, "totals": dict(totals), "files": files}
-        _atomic_write_json(self.files_path, state)
+        ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
+        if not full:  # take the old versions' words and lengths out of the running totals
+            with ix.searcher() as searcher:
+                for rel in [*todo, *deleted]:
+                    old = searcher.document(path=rel)
+                    if old:
+                        vocab.subtract(old["meta"]["words"])
+                        totals.subtract(old["meta"]["lengths"])
+                        documents -= 1
+        analysed: list[AnalysedProcedure] = []
+        for count, rel in enumerate(todo, start=1):
+            file_path = self.root / rel
+            if rel in previous and not full:
+                report.updated += 1
+            else:
+                report.added += 1
+            try:
+                stat = file_path.stat()
+            except OSError:  # gone since the listing
+                stat, procedure = None, None
+                files.pop(rel, None)
+            if stat is not None:
+                entry = cache.get(rel) if cache is not None else None
+                if entry is not None and (entry[0], entry[1]) == (stat.st_mtime_ns, stat.st_size):
+                    procedure = entry[2]
+                else:
+                    procedure, _problems = load_file(file_path, self.root)
+                files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
+            if procedure is not None:  # an unreadable file is remembered but not searchable
+                item = AnalysedProcedure.of(procedure)
+                item.meta["source"] = [FORMAT, *files[rel]]  # what files.json says of it, to rebuild files.json from the index
+                analysed.append(item)
+                vocab.update(item.words)
+                totals.update(item.meta["lengths"])
+                documents += 1
+            if progress:
+                progress(count, len(todo))
+        for rel in deleted:
+            files.pop(rel, None)
+
+        averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
+        if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
+            notify(f"writing the index ({len(analysed)} procedures) ...")
+        impacts = ImpactPostings()
+        # Whoosh's own write lock is redundant under kb.lock, and a writer whose construction failed
+        # (a full disk) keeps it until its process ends: each writer starts a fresh lock file.
+        (self.dir / f"{INDEX_NAME}_WRITELOCK").unlink(missing_ok=True)
+        writer = ix.writer(limitmb=256, compound=False, codec=_Codec(impacts))
+        documents_written = [item.document() for item in analysed]
+        try:
+            if full:
+                writer.mergetype = CLEAR
+            else:
+                for rel in set(deleted) | set(todo):
+                    writer.delete_by_term("path", rel)
+            for item, document in zip(analysed, documents_written, strict=True):
+                impacts.add(writer.docnum, item.impacts(averages))
+                writer.add_document(**document)
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):  # a writer that failed half way may fail to cancel too: the first error counts
+                writer.cancel()
+            raise
+        commit = self._current_commit(reload=True)
+        if commit is None:
+            raise IndexError_(f"the index in {self.dir} has no table of contents after writing it")
+        self.written = WrittenContents(documents_written, impacts) if full else None
+        self._save(IndexState(commit, files, documents, totals, vocab))
+        report.unchanged = len(files) - report.added - report.updated
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _save(self, state: IndexState) -> None:
+        """Keeps the state of the current commit: in memory first (so this process answers right
+        even if the writes below fail), then in vocab.json and files.json, then the stamp."""
+        self._state, self._vocab, self._sorted_words = state, state.words(), None
+        state.save(self.dir, self.root, FORMAT)
         # Last: a stamp that matches the folder only once everything before it is written.
-        _atomic_write_json(self.stamp_path, {"format": FORMAT, "listing": _listing_digest(files)})
-        self._files = files
+        atomic_write_json(self.stamp_path, self._stamp(state.files))
+
+    def _write_word_lists(self) -> None:
+        """The everyday-English words and rates, written before any commit so that a search
+        never finds an index without them."""
+        if not self.english_path.exists():
+            atomic_write_bytes(self.english_path, "\n".join(common_english_words()).encode("utf-8"))
+        if not self.english_rates_path.exists():  # pickled: read by every search, twice as fast as JSON
+            atomic_write_bytes(self.english_rates_path, pickle.dumps(english_term_rates(), protocol=pickle.HIGHEST_PROTOCOL))
 
     def _create_empty(self) -> None:
-        """A fresh index; whatever was in the folder (an older format, debris) is removed."""
-        for child in self.dir.iterdir():
-            if child.name == "kb.lock":
-                continue
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
+        """A fresh index. The folder's files of the engine's own names (an older format, the
+        derived files of another commit, debris of a killed writer) are deleted first; nothing else is."""
+        delete_own_files(self.dir, INDEX_FOLDER, keep=lambda relative: relative == "kb.lock")
         whoosh_index.create_in(str(self.dir), _schema(), indexname=INDEX_NAME)
-        self._files = None
+        self._commit = self._state = self._vocab = self._sorted_words = None
+        self._english = self._english_rates = None
 
     # ---- reading -----------------------------------------------------------------------
     def vocabulary(self) -> dict[str, int]:
         """Surface words of the whole collection with their document frequency."""
         if self._vocab is None:
-            self._vocab = _read_json(self.vocab_path) or {}
+            commit = self._current_commit()
+            words = read_words(self.dir, commit, FORMAT) if commit else None
+            if words is None:
+                state = self._indexed_state()
+                words = state.words() if state else {}
+            self._vocab = words
         return self._vocab
 
     def words_starting_with(self, prefix: str) -> list[str]:
