@@ -333,6 +333,14 @@ def refresh_and_export(
     return refreshed, write_search_data(index, out_dir, urls, synonyms, index.written)
 
 
+def check_placements(procedures_root: Path, index_dir: Path | None, out_dir: Path, protected: Sequence[Path] = ()) -> None:
+    """The placement checks of `refresh_and_export`, run alone (the plugin runs them before the
+    build renders anything). Raises search.storage.FolderRefused naming the folder."""
+    index = SearchIndex(procedures_root, index_dir, protected)
+    index.check_placement()
+    check_search_data_placement(index, out_dir)
+
+
 def check_search_data_placement(index: SearchIndex, out_dir: Path) -> None:
     """Refuses a search data folder that is, contains or lies in the procedures or the index
     folder, or is or contains a folder the index protects (lying inside one, the site, is its place)."""

@@ -182,6 +182,23 @@ def test_mkdocs_build_with_the_project_as_index_folder_fails_and_deletes_nothing
     assert "Traceback" not in done.stderr
     assert f"refusing to use '{project}' as the index folder" in done.stderr, done.stderr
     assert snapshot(project) == before
+    assert not (tmp_path / "site").exists(), "the refusal comes before any page is built"
+
+
+def test_mkdocs_build_refuses_an_index_folder_inside_the_site(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    make_procedures(project / "procedures")
+    (project / "mkdocs.yml").write_text(
+        "site_name: KB\ndocs_dir: procedures\ntheme:\n  name: material\nplugins:\n  - kb:\n      index_dir: site/index\n", encoding="utf-8"
+    )
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"}
+    env.pop("KB_INDEX_DIR")
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], capture_output=True, text=True, cwd=project, env=env, timeout=300, check=False
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "as the index folder: it is inside the protected folder" in done.stderr, done.stderr
 
 
 # ---- finding 2: no kill leaves the word list disagreeing with the index -----------------------------

@@ -54,6 +54,7 @@ from search import export
 from search.analysis import user_cache_dir
 from search.cli import TAGS_FILE
 from search.model import FileCache, LoadResult, Procedure, load_procedures
+from search.storage import FolderRefused
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .config import KbConfig
@@ -147,8 +148,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             )
         docs_dir = Path(config.docs_dir)
         self.index_dir = Path(self.config.index_dir) if self.config.index_dir else None
-        if self.index_dir is not None and self.index_dir.resolve().is_relative_to(docs_dir.resolve()):
-            raise PluginError(f"kb: index_dir '{self.index_dir}' is inside docs_dir '{docs_dir}'; put the index outside the procedures")
+        try:  # before anything is built: an index folder that is not the engine's to write is refused
+            export.check_placements(
+                docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, protected=[Path(config.site_dir)]
+            )
+        except FolderRefused as refused:
+            raise PluginError(f"kb: {refused}") from None
         self.synonyms = self._synonyms_file(config)
         self.tags_file = self._tags_file(config)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
@@ -417,6 +422,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             urls=dict(self.urls),
             synonyms=self.synonyms,
             cache=dict(_LOADED.get(Path(config.docs_dir).resolve(), {})),  # the files checked in on_config: not parsed again
+            protected=[Path(config.site_dir)],
         )
         log.info(
             f"kb: index {refreshed.added} added, {refreshed.updated} updated, {refreshed.deleted} removed; "
