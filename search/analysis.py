@@ -257,8 +257,9 @@ def load_thesaurus(extra: Path | None = None, cache_dir: Path | None = None) -> 
             with open(tmp, "wb") as handle:
                 pickle.dump((signature, thesaurus), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        except OSError:  # a cache that cannot be written is only slower; the removal may fail the same way
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return thesaurus
 
 

@@ -213,11 +213,7 @@ def query_engine(settings: Settings, quiet: bool = False):
     from .query import QueryEngine
 
     index = open_index(settings, quiet)
-    try:
-        thesaurus = load_thesaurus(settings.synonyms, cache_dir=index.dir)
-    except OSError:  # an index folder that cannot be written (open_index has warned) keeps no parsed copy
-        thesaurus = load_thesaurus(settings.synonyms)
-    return QueryEngine(index, thesaurus)
+    return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir))
 
 
 # ---- search ----------------------------------------------------------------------------------
