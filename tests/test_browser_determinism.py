@@ -72,7 +72,7 @@ def typo_variants(query: str) -> list[str]:
         word[: middle - 1] + word[middle] + word[middle - 1] + word[middle + 1 :],
         word[:middle] + word[middle] + word[middle:],
     ]
-    return [" ".join(words[:longest] + [variant] + words[longest + 1 :]) for variant in spelled]
+    return [" ".join([*words[:longest], variant, *words[longest + 1 :]]) for variant in spelled]
 
 
 def answers_in_every_order(procedures: Path, queries: list[str], tmp_path: Path) -> dict[str, list]:
