@@ -75,6 +75,17 @@ def test_tab_reaches_the_home_page_search_box(page, sample_site: str) -> None:  
     assert_typed_into_the_search(page, "refund")
 
 
+def test_tabbing_out_of_the_search_closes_it(page, sample_site: str) -> None:  # noqa: F811
+    page.goto(sample_site)
+    page.focus(FIELD)
+    assert page.evaluate("document.getElementById('__search').checked")
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if not page.evaluate("document.activeElement.closest('[data-kb-search]')"):
+            break
+    assert page.evaluate("!document.getElementById('__search').checked")
+
+
 @pytest.mark.parametrize("key", ["/", "s", "S"])
 def test_shortcut_keys(page, sample_site: str, key: str) -> None:  # noqa: F811
     page.goto(sample_site + "complaints/late-delivery/")

@@ -206,6 +206,11 @@
     });
   }
 
+  // Tabbing out of the search closes it: the next control is not left under its overlay.
+  container.addEventListener("focusout", function (event) {
+    if (event.relatedTarget && !container.contains(event.relatedTarget)) setOpen(false);
+  });
+
   // The labels that open the search are controls: reachable with Tab, opened by Enter or Space.
   Array.prototype.forEach.call(document.querySelectorAll("label[for='__search']"), function (opener) {
     if (container.contains(opener)) return;
