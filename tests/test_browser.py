@@ -196,6 +196,56 @@ def test_procedure_page_screenshot(page, sample_site: str) -> None:
     screenshot(page, "procedure")
 
 
+# The overdue notice's last words, "… listed by owner on <a>Due for review</a>.": where the link's
+# last line box and the closing period are, as {link: {right, top}, period: {left, top}}.
+NOTE_ENDING = """() => {
+  const note = document.querySelector('.kb-note'), link = note.querySelector('a');
+  const rects = link.getClientRects(), last = rects[rects.length - 1];
+  const range = document.createRange();
+  range.setStart(link.nextSibling, 0);
+  range.setEnd(link.nextSibling, 1);
+  const period = range.getBoundingClientRect();
+  return {text: link.nextSibling.textContent, link: {right: last.right, top: last.top}, period: {left: period.left, top: period.top}};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("desktop", {"viewport": {"width": 1280, "height": 900}}), ("mobile", {"viewport": {"width": 390, "height": 844}, "is_mobile": True})],
+)
+def test_overdue_notice_on_the_home_page_reads_as_one_sentence(browser, sample_site: str, name: str, options: dict) -> None:
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(sample_site)
+    page.locator(".kb-note").scroll_into_view_if_needed()
+    ending = page.evaluate(NOTE_ENDING)
+    assert ending["text"].startswith(".")
+    assert abs(ending["period"]["top"] - ending["link"]["top"]) < 2, ending  # on the link's line
+    assert 0 <= ending["period"]["left"] - ending["link"]["right"] < 2, ending  # right after it
+    icon = page.locator(".kb-note .kb-icon").bounding_box()
+    assert icon is not None and icon["width"] > 0
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    screenshot(page, f"home-bottom-{name}")
+    context.close()
+
+
+def test_one_result_is_highlighted_when_the_pointer_rests_over_another(page, sample_site: str) -> None:
+    page.goto(sample_site)
+    page.click(".kb-hero__search")  # the pointer stays there, where the results then appear
+    page.keyboard.type("my parcel never showed up")
+    page.wait_for_function("document.querySelectorAll('[data-kb-results] li').length >= 3")
+    under_pointer = page.evaluate(
+        "(() => { const b = document.querySelector('.kb-hero__search').getBoundingClientRect();"
+        " return document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2).closest('li.kb-result').id; })()"
+    )
+    assert under_pointer != "kb-result-0", "the pointer should rest over another result than the selected first one"
+    highlighted = page.evaluate(
+        "[...document.querySelectorAll('[data-kb-results] li')].filter(li => [li, li.querySelector('a')]"
+        ".some(e => getComputedStyle(e).backgroundColor !== 'rgba(0, 0, 0, 0)')).map(li => li.id)"
+    )
+    assert highlighted == ["kb-result-0"]
+
+
 def test_kbsearch_api_returns_paths_as_the_cli_prints_them(page, sample_site: str) -> None:
     page.goto(sample_site)
     results = page.evaluate("kbSearch('Complaint: Late Delivery')")

@@ -401,6 +401,12 @@
     });
   };
 
+  // A term's everyday-English rate when the collection has the term, else 0 (no background prior).
+  Engine.prototype.backgroundRate = function (term) {
+    var self = this;
+    return this.impacts(term).then(function (postings) { return postings ? self.englishRate(term) : 0; });
+  };
+
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
   // its synonyms' postings and, when the last word is not a collection word (a fragment being
   // typed), its completions' postings. Results do not depend on it; it saves a round trip.
@@ -493,8 +499,10 @@
         }
         if (alternatives.length && (ownTerms.length || length)) {
           var concept = { text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives, background: 0 };
-          if (!length && ownTerms.length === 1 && self.postings[ownTerms[0]]) {
-            pendingRates.push(self.englishRate(ownTerms[0]).then(backgroundSetter(concept)));
+          // As has_term in search/query.py: whether the collection has the term, from its postings,
+          // which a corrected word's term may not have loaded yet (never from what happens to be loaded).
+          if (!length && ownTerms.length === 1) {
+            pendingRates.push(self.backgroundRate(ownTerms[0]).then(backgroundSetter(concept)));
           }
           concepts.push(concept);
         }

@@ -1,5 +1,8 @@
 /* Service KB search box: results as you type in Material's header search, keyboard habits of
  * Material (/ or s to focus, arrows, Enter, Escape), ?q= links, and window.kbSearch(query).
+ * However the search is opened (a click or tap on any label for it, Enter or Space on one, a
+ * shortcut, a ?q= link), the cursor is put in its field; shortcuts never take a key typed in a
+ * text field.
  * Procedure text only ever reaches the page through textContent, never as HTML. */
 (function () {
   "use strict";
@@ -182,9 +185,44 @@
     });
   }
 
+  // Whether a key pressed on `target` is text being typed (or a choice in a list), which no
+  // shortcut may take: any input, textarea, select or editable content.
   function isTyping(target) {
-    return target && (target.isContentEditable || /^(input|textarea|select)$/i.test(target.tagName));
+    return !!target && (target.isContentEditable || /^(input|textarea|select)$/i.test(target.tagName));
   }
+
+  // The element a key event is really for, inside a shadow root too.
+  function keyTarget(event) {
+    return event.composedPath ? event.composedPath()[0] : event.target;
+  }
+
+  // The search opens through the toggle (Material's #__search checkbox) from the header's
+  // magnifier, the home page's search box or any other label for it: whoever opens it, the cursor
+  // goes to the field, so what the rep types next lands there. Closing it takes the cursor out.
+  if (toggle) {
+    toggle.addEventListener("change", function () {
+      if (toggle.checked && document.activeElement !== input) focusSearch();
+      else if (!toggle.checked && document.activeElement === input) input.blur();
+    });
+  }
+
+  // Tabbing out of the search closes it: the next control is not left under its overlay.
+  container.addEventListener("focusout", function (event) {
+    if (event.relatedTarget && !container.contains(event.relatedTarget)) setOpen(false);
+  });
+
+  // The labels that open the search are controls: reachable with Tab, opened by Enter or Space.
+  Array.prototype.forEach.call(document.querySelectorAll("label[for='__search']"), function (opener) {
+    if (container.contains(opener)) return;
+    if (!opener.hasAttribute("tabindex")) opener.tabIndex = 0;
+    opener.setAttribute("role", "button");
+    if (!opener.textContent.trim() && !opener.hasAttribute("aria-label")) opener.setAttribute("aria-label", "Search");
+    opener.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      focusSearch();
+    });
+  });
 
   input.addEventListener("input", run);
   window.addEventListener("pagehide", rememberNow);
@@ -213,7 +251,13 @@
       }
       return;
     }
-    if (isTyping(event.target)) return;
+    if (event.isComposing || isTyping(keyTarget(event))) return;
+    if (toggle && toggle.checked) {
+      // The search is open but the cursor is elsewhere (the rep clicked its list or margin): a
+      // character goes into the field, where the rep means it to go, not to a shortcut.
+      if (event.key.length === 1) input.focus();
+      return;
+    }
     if (event.key === "/" || event.key === "s" || event.key === "S") {
       event.preventDefault();
       focusSearch();
