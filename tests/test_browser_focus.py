@@ -122,9 +122,10 @@ def test_closing_and_reopening_on_a_phone(phone, sample_site: str) -> None:  # n
     phone.tap(HEADER_ICON)
     phone.keyboard.type("badge")
     phone.tap("form[data-kb-form] label.md-search__icon[for='__search']")  # the back arrow
-    assert phone.evaluate("!document.getElementById('__search').checked")
+    # Waited for, not read at once: on a loaded machine the tap's events may still be on their way.
+    phone.wait_for_function("!document.getElementById('__search').checked", timeout=5000)
     phone.tap(HEADER_ICON)
-    assert phone.evaluate("document.activeElement.matches('[data-kb-query]')")
+    phone.wait_for_function("document.activeElement.matches('[data-kb-query]')", timeout=5000)
     phone.keyboard.press("Control+A")
     assert_typed_into_the_search(phone, "refnd")
 
