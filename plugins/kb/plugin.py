@@ -201,8 +201,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         return files
 
     def render(self, template: str, page_url: str, **context: Any) -> str:
-        """A template of the plugin (templates/kb/), for the page at `page_url`."""
-        return self.env.get_template(template).render(catalog=self.catalog, link=Links(self.urls, page_url), **context)
+        """A template of the plugin (templates/kb/, or the site's custom_dir), for the page at `page_url`."""
+        try:
+            return self.env.get_template(template).render(catalog=self.catalog, link=Links(self.urls, page_url), **context)
+        except jinja2.TemplateError as error:  # most likely in a template of the site's own
+            where = f"{error.filename}:{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else template
+            raise PluginError(f"kb: template {where}: {type(error).__name__}: {error.message}") from None
 
     @event_priority(-50)  # after other plugins, so the short navigation is the final one
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
