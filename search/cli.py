@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .settings import SYNONYMS_FILE, TAGS_FILE
+
 PROG = "kb"
-TAGS_FILE = "tags.yml"  # the default tag vocabulary (search/vocabulary.py), beside mkdocs.yml
 PROGRESS_MIN_FILES = 200  # smaller jobs finish before progress output would help
 
 
@@ -95,8 +96,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         raise UserError(f"procedures folder '{procedures}' does not exist; give one with --procedures DIR")
     index_dir = args.index_dir or path_option("kb.index_dir")
     synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or path_option("kb.synonyms")
-    if synonyms is None and (project / "synonyms.txt").is_file() and not args.procedures:
-        synonyms = in_project("synonyms.txt")
+    if synonyms is None and (project / SYNONYMS_FILE).is_file() and not args.procedures:
+        synonyms = in_project(SYNONYMS_FILE)
     if synonyms is not None and not Path(str(synonyms)).is_file():
         raise UserError(f"synonyms file '{synonyms}' does not exist")
     tags_file = getattr(args, "tags_file", None) or path_option("kb.tags_file")

@@ -16,6 +16,21 @@ SAMPLE_PROCEDURES = ROOT / "procedures"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev"
 
 
+@pytest.fixture(scope="session")
+def test_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home folder for the whole test run: what the engine derives once is derived once per run."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(test_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keeps every test, and the commands it runs, out of the user's cache folder: $XDG_CACHE_HOME
+    and the home folder (whose .cache is the default) are the test run's own."""
+    monkeypatch.setenv("HOME", str(test_home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(test_home / ".cache"))
+    return test_home / ".cache"
+
+
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keeps every test's index out of the user's cache."""

@@ -10,19 +10,15 @@ import socket
 import subprocess
 import sys
 import time
-import types
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from markdown.extensions.toc import TocExtension
-from mkdocs.exceptions import Abort, PluginError
 
-from plugins.kb.pages import label_alternates, root_prefix
-from plugins.kb.plugin import HEAD_ASSETS, HEAD_PARTIAL, replace_search_block, theme_overrides
-from plugins.kb.sections import EndSection
-from plugins.kb.shell import PageShell
+from plugins.kb.alternates import label_alternates
+from plugins.kb.plugin import root_prefix
 
 from .conftest import ROOT, SAMPLE_PROCEDURES, procedure_text
 
@@ -75,12 +71,11 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_sample_builds_with_strict_and_brings_its_assets(sample_site: Path) -> None:
     home = read(sample_site, "index.html")
-    for asset in ("kb.css", "kb.js"):
+    for asset in ("kb.css", "kb-search.css", "kb-stemmer.js", "kb-engine.js", "kb-ui.js"):
         assert (sample_site / "assets" / "kb" / asset).is_file()
         assert f"assets/kb/{asset}" in home
-    # The three scripts, in load order, in one file.
-    bundle = (sample_site / "assets" / "kb" / "kb.js").read_text(encoding="utf-8")
-    assert bundle.index("root.kbStem =") < bundle.index("root.KbEngine =") < bundle.index("window.kbSearch =")
+    # The three scripts, in load order.
+    assert home.index("assets/kb/kb-stemmer.js") < home.index("assets/kb/kb-engine.js") < home.index("assets/kb/kb-ui.js")
     # Our header: Material's search button and the kb search box, without Material's search plugin.
     assert 'for="__search"' in home
     assert "data-kb-search" in home
@@ -221,15 +216,12 @@ def test_fresh_site_builds_with_no_other_setup(fresh_site: Path) -> None:
     assert "../../shipping/eu/customs/" not in area and 'href="../../areas/shipping/eu/"' in area  # the sub-area, linked
 
 
-def test_tag_pages_are_the_theme_s_page_with_their_own_title_url_and_sitemap_entry(fresh_site: Path) -> None:
-    # Filled into one page Material rendered (plugins/kb/shell.py), which is not left in the site.
+def test_tag_pages_are_pages_of_the_site_with_their_own_title_url_and_sitemap_entry(fresh_site: Path) -> None:
     page = read(fresh_site, "tags/complaint-late-shipment/index.html")
     assert "<title>Complaint: Late Shipment - Fresh KB</title>" in page
     assert f'<link rel="canonical" href="{FRESH_URL}tags/complaint-late-shipment/">' in page
     assert '<h1 class="kb-tag-title">Complaint: Late Shipment</h1>' in article(page) and article(page).count("<h1") == 1
-    assert not [path for path in fresh_site.rglob("*") if "kbshell" in path.name]
     sitemap = read(fresh_site, "sitemap.xml")
-    assert "kbshell" not in sitemap
     for slug in ("complaint-late-shipment", "shipping", "misc-other-thing"):
         assert sitemap.count(f"<loc>{FRESH_URL}tags/{slug}/</loc>") == 1
     assert gzip.decompress((fresh_site / "sitemap.xml.gz").read_bytes()).decode("utf-8") == sitemap
@@ -287,43 +279,11 @@ def nav_targets(site: Path) -> dict[str, set[str]]:
 def test_navigation_links_lead_to_the_navigation_pages_from_every_page(
     site_name: str, some_pages: set[str], request: pytest.FixtureRequest
 ) -> None:
-    # The navigation's HTML is rendered once per set of relative links and reused (partials/nav.html):
-    # pages as deep as one another but in other folders (a procedure, a tag page, an area page) still
-    # get links that lead to the right pages.
+    # Every page, a procedure, a tag page or an area page, has the short navigation, with links that lead to its pages.
     targets = nav_targets(request.getfixturevalue(site_name))
     assert some_pages <= set(targets)
     for page, found in targets.items():
         assert found == {"", "areas/", "tags/", "due-for-review/"}, page
-
-
-def test_an_error_while_writing_tag_pages_fails_the_build_naming_the_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    from plugins.kb.pages import Catalog
-
-    def broken(*args: object) -> str:
-        raise OSError("disk full")
-
-    root = write_site(tmp_path / "kb", FRESH)
-    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setattr(Catalog, "tag_page", broken)
-    with pytest.raises(Abort):
-        build(load_config(str(root / "mkdocs.yml")))
-    assert re.search(r"kb: tags/kbshellpage\w+\.md: OSError: disk full", caplog.text)
-
-
-def test_page_shell_writes_filled_pages_into_new_folders(tmp_path: Path) -> None:
-    shell = PageShell("tags")
-    shell.capture(f"<title>{shell.title}</title><a href='../{shell.slug}/'></a>{shell.content}", tmp_path / "site" / "shell.html")
-    shell.write(tmp_path / "site" / "tags" / "a-b" / "index.html", "A: B", "<p>A: B</p>", "a-b")
-    page = (tmp_path / "site" / "tags" / "a-b" / "index.html").read_text(encoding="utf-8")
-    assert page == "<title>A: B</title><a href='../a-b/'></a><p>A: B</p>"
-    (tmp_path / "blocked").write_text("a file where a folder should be", encoding="utf-8")
-    with pytest.raises((FileExistsError, NotADirectoryError)):
-        shell.write(tmp_path / "blocked" / "x" / "index.html", "X", "<p>X</p>", "x")
 
 
 # ---- validation ------------------------------------------------------------------------------------
@@ -412,51 +372,6 @@ def test_serve_rebuilds_on_edit(tmp_path: Path) -> None:
 
 
 # ---- units -----------------------------------------------------------------------------------------
-def test_header_override_replaces_materials_search_block() -> None:
-    import material
-
-    header = (Path(material.__file__).parent / "templates" / "partials" / "header.html").read_text(encoding="utf-8")
-    replaced = replace_search_block(header)
-    assert replaced is not None
-    assert '"material/search" in config.plugins' not in replaced
-    assert '{% include "partials/kb-search.html" %}' in replaced and 'for="__search"' in replaced
-    assert replaced.count("{% if") - replaced.count("{% endif") == header.count("{% if") - header.count("{% endif")
-    assert replace_search_block("<header>no search</header>") is None
-
-
-def test_theme_overrides_are_written_from_the_partials_the_site_would_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import material
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    material_dir = str(Path(material.__file__).parent / "templates")
-    material_header = (Path(material_dir) / "partials" / "header.html").read_text(encoding="utf-8")
-    override, missing = theme_overrides([material_dir])
-    assert missing == []
-    assert Path(override).is_relative_to(tmp_path / "cache" / "service-kb" / "theme-overrides")
-    head = (Path(override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
-    assert head == HEAD_ASSETS + (Path(material_dir) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8")
-    assert "kb-search.html" in (Path(override) / "partials" / "header.html").read_text(encoding="utf-8")
-    # The next build of a site with the same theme reuses the folder, with the override in front.
-    assert theme_overrides([override, material_dir]) == (override, [])
-    # A custom_dir's own partials come first; a header without Material's search block is left alone.
-    custom = tmp_path / "custom"
-    (custom / "partials" / "javascripts").mkdir(parents=True)
-    (custom / "partials" / "header.html").write_text(material_header.replace("md-header", "my-header"), encoding="utf-8")
-    (custom / "partials" / HEAD_PARTIAL).write_text("<script>own()</script>", encoding="utf-8")
-    custom_override, missing = theme_overrides([str(custom), material_dir])
-    assert custom_override != override and missing == []
-    assert "my-header" in (Path(custom_override) / "partials" / "header.html").read_text(encoding="utf-8")
-    assert (Path(custom_override) / "partials" / HEAD_PARTIAL).read_text(encoding="utf-8") == HEAD_ASSETS + "<script>own()</script>"
-    (custom / "partials" / "header.html").write_text("<header>own</header>", encoding="utf-8")
-    assert theme_overrides([custom_override, str(custom), material_dir]) == (custom_override, ["header.html"])
-    assert not (Path(custom_override) / "partials" / "header.html").exists()  # the custom header is used as it is
-    assert theme_overrides([str(tmp_path / "no-theme")])[1] == ["header.html", HEAD_PARTIAL]
-    # Where the cache folder cannot be written: a temporary folder.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(custom / "partials" / "header.html"))
-    fallback, missing = theme_overrides([material_dir])
-    assert missing == [] and not Path(fallback).is_relative_to(tmp_path) and (Path(fallback) / "partials" / "header.html").is_file()
-
-
 def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:
     import markdown
 
@@ -487,31 +402,6 @@ def test_alternate_methods_are_labelled_as_the_engine_finds_them() -> None:
     assert label_alternates(page, []) == page
 
 
-def test_end_section_is_the_heading_markdown_would_render_with_its_table_of_contents_entry() -> None:
-    import markdown
-    from mkdocs.structure.toc import get_toc
-
-    body = "# Title\n\n## Steps\n\n1. x\n\n## Related procedures\n\nThe page's own section.\n"
-    for extensions, configs in (
-        (["toc"], {}),
-        (["toc", "attr_list"], {"toc": {"permalink": True}}),
-        (["toc"], {"toc": {"toc_depth": 1}}),  # level-2 headings left out of the table of contents
-    ):
-        md = markdown.Markdown(extensions=extensions, extension_configs=configs)
-        html = md.convert(body)
-        page = types.SimpleNamespace(toc=get_toc(md.toc_tokens), present_anchor_ids=set())
-        section = EndSection("Related procedures", extensions, configs)
-        out = section.append(page, html, "<ul><li>other</li></ul>")  # type: ignore[arg-type]
-        # The same heading, and the same id for it, as when the page's Markdown ends with it.
-        whole = markdown.Markdown(extensions=extensions, extension_configs=configs)
-        expected = whole.convert(body + "\n## Related procedures\n")
-        assert out == f"{expected}\n<ul><li>other</li></ul>"
-        assert 'id="related-procedures_1"' in out and page.present_anchor_ids == {"related-procedures_1"}
-        assert [[a.url for a in item.children] for item in page.toc.items] == [
-            [a.url for a in item.children] for item in get_toc(whole.toc_tokens).items
-        ]
-
-
 def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:
     assert [root_prefix(url) for url in ("./", "", "index.html", "tags/", "tags/x/", "a/b.html", "a/b/c/")] == [
         "",
@@ -522,29 +412,3 @@ def test_root_prefix_leads_from_any_page_url_to_the_site_root() -> None:
         "../",
         "../../../",
     ]
-
-
-def test_page_shell_fills_title_content_and_url_escaping_the_title(tmp_path: Path) -> None:
-    shell = PageShell("tags")
-    url = f"tags/{shell.slug}/"
-    output = (
-        f'<title>{shell.title} - KB</title><link rel="canonical" href="https://x/{url}">'
-        f"<span>{shell.title}</span><article>{shell.content}</article>"
-    )
-    dest = tmp_path / url / "index.html"
-    dest.parent.mkdir(parents=True)
-    dest.write_text(output, encoding="utf-8")
-    shell.capture(output, dest)
-    page = shell.fill('Billing: Refund <fast> & "now"', "<h1>Refunds</h1><p>list</p>", "billing-refund")
-    assert page == (
-        '<title>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot; - KB</title><link rel="canonical" href="https://x/tags/billing-refund/">'
-        "<span>Billing: Refund &lt;fast&gt; &amp; &quot;now&quot;</span><article><h1>Refunds</h1><p>list</p></article>"
-    )
-    shell.remove_output()  # the placeholder page and its folder leave the site
-    assert not dest.parent.exists() and (tmp_path / "tags").is_dir()
-
-
-def test_page_shell_refuses_a_theme_that_drops_the_content() -> None:
-    shell = PageShell("tags")
-    with pytest.raises(PluginError, match="dropped the content"):
-        shell.capture("<html><title>x</title></html>", Path("tags/x/index.html"))
