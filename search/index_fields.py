@@ -25,11 +25,12 @@ IMPACT_DIGITS = 4
 
 class ImpactField(FieldType):
     """A field indexed from a ready term -> impact mapping, not from text: each term is one
-    posting whose weight is the impact. Not "scorable": Whoosh keeps no field lengths for it,
-    as the impacts are already length-normalised."""
+    posting whose weight is the impact, already length-normalised. It is "scorable" only so that
+    Whoosh keeps its lengths in a column: Whoosh's writer looks a field length up for every
+    posting, and without that column every lookup asks the file system whether it exists."""
 
     def __init__(self) -> None:
-        super().__init__(format=Existence(), analyzer=None, scorable=False)
+        super().__init__(format=Existence(), analyzer=None, scorable=True)
 
     def index(self, value: Mapping[str, float], **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, encoded value) of every term, as Whoosh's writer takes them."""

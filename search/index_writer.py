@@ -20,7 +20,9 @@ from whoosh.writing import CLEAR
 
 from .storage import INDEX_NAME, IndexError_
 
-WRITER_MEMORY_MB = 256  # Whoosh's posting pool: a full build of 10,000 procedures stays in memory
+# Whoosh's posting pool: up to this size the postings of a commit are sorted in memory, beyond it
+# in temporary runs that are merged (about 2 million postings, 10,000 procedures, fit).
+WRITER_MEMORY_MB = 1024
 LOCK_FILE = "kb.lock"
 
 
