@@ -281,3 +281,24 @@ def test_the_garbage_collector_pauses_while_indexing_and_resumes_as_it_was() -> 
         assert not gc.isenabled()  # a caller that had paused it keeps it paused
     finally:
         gc.enable()
+
+
+def test_an_index_naming_classes_that_no_longer_exist_is_rebuilt(tmp_path: Path) -> None:
+    """An index of an older format pickles its codec's class in the table of contents; when that
+    class is gone, the next search builds a fresh index instead of failing."""
+    root = tmp_path / "kb"
+    make_folder(root, 5)
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "oldcodec.py").write_text("from whoosh.codec.whoosh3 import W3Codec\n\nclass OldCodec(W3Codec):\n    pass\n")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom whoosh import index\n"
+        "from oldcodec import OldCodec\nfrom search.index import SearchIndex\nfrom search.storage import INDEX_NAME\n"
+        "SearchIndex(Path(sys.argv[1]), Path(sys.argv[2])).refresh()\n"
+        "writer = index.open_dir(sys.argv[2], indexname=INDEX_NAME).writer(codec=OldCodec())\n"
+        "writer.add_document(path='old.md')\nwriter.commit()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "gone"), str(ROOT)])}
+    subprocess.run([sys.executable, "-c", code, str(root), str(tmp_path / "idx")], cwd=ROOT, env=env, check=True)
+    index = SearchIndex(root, tmp_path / "idx")
+    assert index.refresh().full
+    assert len(paths(index, "alpha")) == 5
