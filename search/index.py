@@ -1,11 +1,10 @@
-"""The on-disk index: the only module that talks to Whoosh.
+"""The index of one procedures folder: keeping it in step with the files, and opening it.
 
-Scoring is BM25F (Robertson & Zaragoza). Each field's term frequency is normalised by the field's
-length and weighted, and the sum over fields is the *impact* of a term in a procedure. Impacts
-are computed here, at index time, and stored as the Whoosh posting weights of one field, so a
-query reads one posting list per term and applies only idf and saturation. After incremental
-updates the field-length averages of older documents drift slightly; `kb index --full`
-renormalises everything.
+A refresh analyses the changed procedure files (search/index_document.py), computes their BM25F
+impacts from the collection's average field lengths, and commits them through Whoosh's writer
+(search/index_writer.py) into the schema of search/index_fields.py; searches and the browser
+export read it through search/index_reader.py. After incremental updates the field-length
+averages of older documents drift slightly; `kb index --full` renormalises everything.
 
 Layout of an index folder (outside the procedures folder, see `default_index_dir`). The folder
 holds only what the engine writes, and the engine deletes only files of its own names there
@@ -32,199 +31,62 @@ holds only what the engine writes, and the engine deletes only files of its own 
 from __future__ import annotations
 
 import bisect
-import contextlib
-import fcntl
-import functools
-import gc
 import hashlib
-import heapq
 import os
 import pickle
-import sys
 import time
-import types
-from array import array
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import groupby, repeat, takewhile
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from .analysis import common_english_words, content_words, english_term_rates, stem, user_cache_dir
+from whoosh import index as whoosh_index
+
+from .analysis import common_english_words, english_term_rates, user_cache_dir
+from .index_document import AnalysedProcedure
+from .index_fields import IMPACT_DIGITS, IMPACT_FIELD, index_schema
+from .index_reader import IndexReader, WrittenContents
 from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
+from .index_writer import IndexBusy, commit_documents, gc_paused, write_lock
 from .model import FileCache, content_hash, list_procedure_files
 from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, check_placement, claim_folder, delete_own_files, write_errors_named
 
+__all__ = [
+    "IMPACT_DIGITS",
+    "IMPACT_FIELD",
+    "AnalysedProcedure",
+    "Changes",
+    "IndexBusy",
+    "IndexError_",
+    "IndexReader",
+    "RefreshReport",
+    "SearchIndex",
+    "WrittenContents",
+    "default_index_dir",
+    "gc_paused",
+]
 
-@contextlib.contextmanager
-def _light_whoosh_imports() -> Iterator[None]:
-    """Stand-ins for two imports Whoosh makes but a search never uses, while Whoosh loads.
-
-    whoosh.compat imports urllib.request for a download helper nothing calls, and
-    whoosh.reading imports the cached_property package (which imports asyncio) for one
-    property: together a tenth of `kb search` at 10,000 procedures. Modules already imported,
-    or imported later by anyone else, are the real ones.
-    """
-    stand_ins = {
-        "urllib.request": types.ModuleType("urllib.request"),
-        "cached_property": types.ModuleType("cached_property"),
-    }
-    stand_ins["urllib.request"].urlretrieve = None  # type: ignore[attr-defined]
-    stand_ins["cached_property"].cached_property = functools.cached_property  # type: ignore[attr-defined]
-    added = [name for name in stand_ins if name not in sys.modules]
-    sys.modules.update({name: stand_ins[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            if sys.modules.get(name) is stand_ins[name]:
-                del sys.modules[name]
-
-
-with _light_whoosh_imports():
-    from whoosh import index as whoosh_index
-    from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
-    from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
-    from whoosh.formats import Existence
-    from whoosh.matching.wrappers import FilterMatcher
-    from whoosh.writing import CLEAR
-
-
-FORMAT = 10
+FORMAT = 11
 LOCK_WAIT_SECONDS = 120.0
-IMPACT_DIGITS = 4
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
-IMPACT_FIELD = "text"
+# What opening an index that cannot be used raises: damaged files, or the table of contents of an
+# older format naming classes that no longer exist. A refresh then starts a fresh index.
+UNREADABLE_INDEX = (
+    OSError,
+    whoosh_index.EmptyIndexError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ImportError,
+    pickle.UnpicklingError,
+)
 SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
 # Title and tags name the situation; keywords are the reps' own words for it; the body and the
 # alternate methods describe it at length. Short fields normalise their length less (b).
 FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
 FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
-
-
-class ImpactField(FieldType):
-    """A field of analysed terms whose posting weight is the impact (see `ImpactPostings`).
-
-    Not "scorable": Whoosh keeps no field lengths for it, as the impacts are length-normalised.
-    Its postings never pass through `add_document`; the codec's field writer writes them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(format=Existence(), analyzer=None, scorable=False)
-
-
-class ImpactPostings:
-    """term -> (document numbers, impacts) of the documents a writer adds, in document order.
-
-    Whoosh would take every posting one at a time through add_document, its sorting pool and
-    its block writer: over half of an index build. Inverted here in one pass, they are written
-    a block at a time (`_ImpactFieldWriter`), and the browser export of a full build reads
-    them from here (`WrittenContents`).
-    """
-
-    def __init__(self) -> None:
-        self.terms: defaultdict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-
-    def add(self, docnum: int, impacts: Mapping[str, float]) -> None:
-        terms = self.terms
-        for term, impact in impacts.items():
-            docnums, weights = terms[term]
-            docnums.append(docnum)
-            weights.append(impact)
-
-
-class _ImpactFieldWriter(W3FieldWriter):
-    """Writes the pool's postings as Whoosh does, then those of `ImpactPostings` a whole block
-    at a time into Whoosh's own postings writer: the same bytes as adding each posting (checked
-    on full and incremental builds) with whoosh-reloaded 2.7.5, which is pinned."""
-
-    def __init__(self, codec: _Codec, storage: Any, segment: Any) -> None:
-        super().__init__(codec, storage, segment)
-        self._impacts = codec.impacts
-
-    def add_postings(self, schema: Schema, lengths: Any, items: Iterator[tuple[Any, ...]]) -> None:
-        terms = self._impacts.terms
-
-        def other_fields() -> Iterator[tuple[Any, ...]]:
-            # A merged segment's impacts come through the pool. Their document numbers follow
-            # those of the added documents (Whoosh merges at commit), so appending keeps order.
-            for item in items:
-                if item[0] == IMPACT_FIELD:
-                    docnums, weights = terms[item[1].decode("utf-8")]
-                    docnums.append(item[2])
-                    weights.append(item[3])
-                else:
-                    yield item
-
-        super().add_postings(schema, lengths, other_fields())
-        if not terms:
-            return
-        self.start_field(IMPACT_FIELD, schema[IMPACT_FIELD])
-        postings = self._postwriter
-        limit = postings._blocklimit
-        for term in sorted(terms):
-            docnums, weights = terms[term]
-            self.start_term(term.encode("utf-8"))
-            for start in range(0, len(docnums), limit):
-                if start:  # the previous block was full: Whoosh writes it when the next posting comes
-                    postings._write_block()
-                block = weights[start : start + limit]
-                top = max(block)
-                postings._ids = array("I", docnums[start : start + limit])
-                postings._weights = array("f", block)
-                postings._maxweight = top if top > 0 else 0  # as add_posting keeps it
-            self.finish_term()  # writes the last block
-        self.finish_field()
-
-
-class _Codec(W3Codec):
-    """Whoosh's own format, without the per-posting field-length lookups nothing here reads, and
-    with postings blocks left uncompressed: zlib was a tenth of an index build and of every read
-    of the postings, for an index that is a cache on local disk. The impacts of the documents
-    added are written from `impacts`."""
-
-    length_stats = False
-
-    def __init__(self, impacts: ImpactPostings | None = None) -> None:
-        super().__init__(compression=0)
-        self.impacts = impacts or ImpactPostings()
-
-    def field_writer(self, storage: Any, segment: Any) -> _ImpactFieldWriter:
-        return _ImpactFieldWriter(self, storage, segment)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """The TOC pickles each segment with its codec; the impacts belong to one build only."""
-        return {name: value for name, value in self.__dict__.items() if name != "impacts"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, impacts=ImpactPostings())
-
-
-def _schema() -> Schema:
-    return Schema(
-        path=ID(stored=True, unique=True),
-        **{IMPACT_FIELD: ImpactField()},
-        tagkey=KEYWORD(scorable=False),
-        category=KEYWORD(scorable=False),
-        meta=STORED(),
-    )
-
-
-def encode_key(key: str) -> str:
-    """Tag keys contain spaces; KEYWORD fields split on them."""
-    return key.replace(" ", "_")
-
-
-def decode_key(value: str) -> str:
-    """A tag key back from its KEYWORD field value. Not exact for a key with a `_` of its own
-    (it comes back with a space); `documents_with` encodes the value again, so lookups still match."""
-    return value.replace("_", " ")
-
-
-class IndexBusy(IndexError_):
-    pass
 
 
 def default_index_dir(procedures_root: Path) -> Path:
@@ -260,91 +122,6 @@ class RefreshReport:
     unchanged: int = 0
     seconds: float = 0.0
     full: bool = False
-
-
-@dataclass
-class AnalysedProcedure:
-    """What the index keeps of a procedure: term counts per field, words, stored metadata."""
-
-    path: str
-    counts: dict[str, Counter[str]]
-    words: list[str]  # surface words, for the typo vocabulary
-    tag_keys: list[str]
-    categories: list[str]
-    meta: dict[str, Any]
-
-    @classmethod
-    def of(cls, procedure: Any) -> AnalysedProcedure:
-        texts = {
-            "title": procedure.title,
-            "tags": " ".join(tag.label.replace(":", " ") for tag in procedure.tags),
-            "keywords": " ; ".join(procedure.keywords),
-            "summary": procedure.summary,
-            "body": procedure.main_text,
-        }
-        # Each text is tokenised once: the words feed the vocabulary, their stems the counts.
-        field_words = {name: list(content_words(text)) for name, text in texts.items()}
-        alternate_words = [list(content_words(f"{alt.title} {alt.text}")) for alt in procedure.alternates]
-        field_words["alternates"] = [w for found in alternate_words for w in found]
-        counts = {name: Counter(map(stem, found)) for name, found in field_words.items()}
-        words = sorted({w for found in field_words.values() for w in found})
-        meta = {
-            "words": words,
-            "lengths": {name: sum(counter.values()) for name, counter in counts.items()},
-            "title": procedure.title,
-            "tags": [tag.label for tag in procedure.tags],
-            "summary": procedure.summary,
-            # Which short fields hold which terms, to say where a result matched.
-            "fields": {name: sorted(counts[name]) for name in ("title", "tags", "keywords", "summary")},
-            "alternates": [
-                [alt.title, sorted(set(map(stem, found)))] for alt, found in zip(procedure.alternates, alternate_words, strict=True)
-            ],
-        }
-        return cls(
-            path=procedure.path,
-            counts=counts,
-            words=words,
-            tag_keys=[tag.key for tag in procedure.tags],
-            categories=sorted({tag.category_key for tag in procedure.tags}),
-            meta=meta,
-        )
-
-    def impacts(self, averages: dict[str, float]) -> dict[str, float]:
-        """BM25F's weighted, length-normalised term frequency of every term."""
-        impact: Counter[str] = Counter()
-        for name, counter in self.counts.items():
-            length = sum(counter.values())
-            if not length:
-                continue
-            b = FIELD_B[name]
-            scale = FIELD_WEIGHTS[name] / (1 - b + b * length / (averages.get(name) or 1.0))
-            for term, count in counter.items():
-                impact[term] += count * scale
-        return {term: round(value, IMPACT_DIGITS) for term, value in impact.items()}
-
-    def document(self) -> dict[str, Any]:
-        """The fields Whoosh indexes and stores; the impacts go in through `ImpactPostings`."""
-        return {
-            "path": self.path,
-            "tagkey": " ".join(encode_key(key) for key in self.tag_keys),
-            "category": " ".join(encode_key(key) for key in self.categories),
-            "meta": self.meta,
-        }
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused, as a context or a decorator. Indexing and
-    exporting allocate millions of small objects and almost no reference cycles, so every
-    collection rescans a heap that only grows: a sixth of a 10,000-procedure build and export,
-    for 8% more memory. Collections resume afterwards, nested uses included."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _listing_digest(files: Mapping[str, Any]) -> str:
@@ -411,7 +188,7 @@ class SearchIndex:
             with ix.reader() as reader:
                 stored = (fields["meta"] | {"path": fields["path"]} for _, fields in reader.iter_docs())
                 return IndexState.of_documents(commit, stored, FORMAT)
-        except (OSError, whoosh_index.EmptyIndexError, KeyError, TypeError, ValueError):
+        except UNREADABLE_INDEX:
             return None
 
     def exists(self) -> bool:
@@ -452,28 +229,6 @@ class SearchIndex:
         return result
 
     # ---- writing -----------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _write_lock(self, wait: float, notify: Callable[[str], None] | None) -> Iterator[None]:
-        with open(self.dir / "kb.lock", "a+") as handle:
-            deadline = time.monotonic() + wait
-            told = False
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        message = f"another process has been updating the index in {self.dir} for over {wait:.0f} s; try again later"
-                        raise IndexBusy(message) from None
-                    if not told and notify:
-                        notify(f"waiting for another process that is updating the index in {self.dir} ...")
-                        told = True
-                    time.sleep(0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
     @gc_paused()
     def refresh(
         self,
@@ -496,7 +251,7 @@ class SearchIndex:
         self.written = None
         with write_errors_named(self.dir):
             self.claim_folder()
-            with self._write_lock(lock_wait, notify):
+            with write_lock(self.dir, lock_wait, notify):
                 return self._refresh_locked(full, progress, notify, cache, started)
 
     def check_placement(self) -> None:
@@ -597,30 +352,12 @@ class SearchIndex:
         averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
         if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
             notify(f"writing the index ({len(analysed)} procedures) ...")
-        impacts = ImpactPostings()
-        # Whoosh's own write lock is redundant under kb.lock, and a writer whose construction failed
-        # (a full disk) keeps it until its process ends: each writer starts a fresh lock file.
-        (self.dir / f"{INDEX_NAME}_WRITELOCK").unlink(missing_ok=True)
-        writer = ix.writer(limitmb=256, compound=False, codec=_Codec(impacts))
-        documents_written = [item.document() for item in analysed]
-        try:
-            if full:
-                writer.mergetype = CLEAR
-            else:
-                for rel in set(deleted) | set(todo):
-                    writer.delete_by_term("path", rel)
-            for item, document in zip(analysed, documents_written, strict=True):
-                impacts.add(writer.docnum, item.impacts(averages))
-                writer.add_document(**document)
-            writer.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):  # a writer that failed half way may fail to cancel too: the first error counts
-                writer.cancel()
-            raise
+        written = [item.document(item.impacts(averages, FIELD_WEIGHTS, FIELD_B)) for item in analysed]
+        commit_documents(ix, self.dir, written, sorted(set(deleted) | set(todo)), full)
         commit = self._current_commit(reload=True)
         if commit is None:
             raise IndexError_(f"the index in {self.dir} has no table of contents after writing it")
-        self.written = WrittenContents(documents_written, impacts) if full else None
+        self.written = WrittenContents(written) if full else None
         self._save(IndexState(commit, files, documents, totals, vocab))
         report.unchanged = len(files) - report.added - report.updated
         report.seconds = time.perf_counter() - started
@@ -646,7 +383,7 @@ class SearchIndex:
         """A fresh index. The folder's files of the engine's own names (an older format, the
         derived files of another commit, debris of a killed writer) are deleted first; nothing else is."""
         delete_own_files(self.dir, INDEX_FOLDER, keep=lambda relative: relative == "kb.lock")
-        whoosh_index.create_in(str(self.dir), _schema(), indexname=INDEX_NAME)
+        whoosh_index.create_in(str(self.dir), index_schema(), indexname=INDEX_NAME)
         self._commit = self._state = self._vocab = self._sorted_words = None
         self._english = self._english_rates = None
 
@@ -692,170 +429,10 @@ class SearchIndex:
         for attempt in range(3):
             try:
                 ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
-                return IndexReader(ix.reader(), self)
+                return IndexReader(ix.reader())
             except (OSError, whoosh_index.EmptyIndexError) as exc:
                 # A writer may have replaced the files between reading the TOC and the segments.
                 if attempt == 2:
                     raise IndexError_(f"cannot open the index in {self.dir}: {exc}; run 'kb index --full'") from exc
                 time.sleep(0.05)
         raise AssertionError("unreachable")
-
-
-def _posting_blocks(matcher: Any) -> Iterator[tuple[Sequence[int], Sequence[float]]]:
-    """(document numbers, weights) of a segment's posting list, a block at a time.
-
-    Whoosh's matcher API costs three Python calls per posting; for its on-disk block format
-    (whoosh-reloaded 2.7.5 is pinned) whole blocks are read at once, several times faster.
-    """
-    excluded: set[int] | frozenset[int] = frozenset()
-    if isinstance(matcher, FilterMatcher) and matcher._exclude:  # a segment with deleted documents
-        excluded, matcher = matcher._ids, matcher.child
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids, weights = matcher._ids, matcher._weights
-            if excluded:
-                kept = [i for i, docnum in enumerate(ids) if docnum not in excluded]
-                ids, weights = [ids[i] for i in kept], [weights[i] for i in kept]
-            yield ids, weights
-            if matcher._lastblock:
-                return
-            matcher._goto(matcher._nextoffset)
-        return
-    ids, weights = [], []
-    while matcher.is_active():
-        if matcher.id() not in excluded:
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-        matcher.next()
-    yield ids, weights
-
-
-class WrittenContents:
-    """The documents a full refresh has just written, answering the browser export's questions
-    as an IndexReader of that index would, from memory: in the same order, with the weights
-    stored as Whoosh stores them (32-bit floats) and the keyword values as it decodes them."""
-
-    def __init__(self, documents: list[dict[str, Any]], impacts: ImpactPostings) -> None:
-        self._documents = documents  # in the order written: Whoosh's document numbers
-        self._impacts = impacts
-        self._keyword_docs: dict[str, dict[str, list[int]]] = {}
-
-    def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for docnum, document in enumerate(self._documents):
-            yield docnum, {"path": document["path"], **document["meta"]}
-
-    def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
-        terms = self._impacts.terms
-        for term in sorted(terms):
-            docnums, weights = terms[term]
-            yield term, dict(zip(docnums, map(round, array("f", weights), repeat(IMPACT_DIGITS)), strict=True))
-
-    def _keywords(self, fieldname: str) -> dict[str, list[int]]:
-        """Encoded value -> document numbers, of the keyword field `tagkey` or `category`."""
-        if fieldname not in self._keyword_docs:
-            found: dict[str, list[int]] = {}
-            for docnum, document in enumerate(self._documents):
-                for value in dict.fromkeys(document[fieldname].split()):
-                    found.setdefault(value, []).append(docnum)
-            self._keyword_docs[fieldname] = found
-        return self._keyword_docs[fieldname]
-
-    def keyword_values(self, fieldname: str) -> Iterator[str]:
-        for value in sorted(self._keywords(fieldname)):
-            yield decode_key(value)
-
-    def documents_with(self, fieldname: str, value: str) -> list[int]:
-        return self._keywords(fieldname).get(encode_key(value), [])
-
-
-class IndexReader:
-    """Read access for one query batch: impacts, stored metadata, tag lookups."""
-
-    def __init__(self, reader: Any, index: SearchIndex) -> None:
-        # A Whoosh reader, not a searcher: `whoosh.searching` imports the query parser and its
-        # English morphology tables, 40 ms that a search through impacts never uses.
-        self._reader = reader
-        self.index = index
-        self._leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
-        self._impacts: dict[str, dict[int, float]] = {}  # read once per open reader
-
-    def __enter__(self) -> IndexReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._reader.close()
-
-    @property
-    def doc_count(self) -> int:
-        return self._reader.doc_count()
-
-    def has_term(self, term: str) -> bool:
-        """Whether a live procedure has the term (Whoosh's lexicon also keeps terms of deleted
-        documents until segments merge; the browser export does not)."""
-        return bool(self.impacts(term))
-
-    def impacts(self, term: str) -> dict[int, float]:
-        """Document number -> impact of the term, for every live document containing it.
-
-        Impacts are rounded as the browser export writes them, so both fronts score alike.
-        """
-        if term in self._impacts:
-            return self._impacts[term]
-        found: dict[int, float] = {}
-        for leaf, offset in self._leaves:
-            if (IMPACT_FIELD, term) in leaf:
-                for ids, weights in _posting_blocks(leaf.postings(IMPACT_FIELD, term)):
-                    if offset:
-                        ids = [docnum + offset for docnum in ids]
-                    found.update(zip(ids, map(round, weights, repeat(IMPACT_DIGITS)), strict=True))
-        self._impacts[term] = found
-        return found
-
-    def documents_with(self, fieldname: str, value: str) -> list[int]:
-        """Document numbers whose keyword field `tagkey` or `category` holds the value."""
-        value = encode_key(value)
-        if (fieldname, value) not in self._reader:
-            return []
-        return list(self._reader.postings(fieldname, value).all_ids())
-
-    def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
-        """Every term of the scored field with its impacts (live documents only), in term order.
-
-        For the browser export: each segment's term dictionary is read in order and merged, which
-        is several times faster than looking every term up.
-        """
-        streams = []
-        for number, (leaf, _offset) in enumerate(self._leaves):
-            entries = takewhile(lambda entry: entry[0][0] == IMPACT_FIELD, leaf._terms.items_from(IMPACT_FIELD, b""))
-            streams.append(((tbytes, n, terminfo) for ((_field, tbytes), terminfo), n in zip(entries, repeat(number))))
-        text_format = self._reader.schema[IMPACT_FIELD].format
-        for tbytes, group in groupby(heapq.merge(*streams, key=itemgetter(0, 1)), key=itemgetter(0)):
-            found: dict[int, float] = {}
-            for _tbytes, number, terminfo in group:
-                leaf, offset = self._leaves[number]
-                matcher = leaf._terms._codec.postings_reader(leaf._terms._postfile, terminfo, text_format, term=(IMPACT_FIELD, tbytes))
-                if leaf.has_deletions():
-                    matcher = FilterMatcher(matcher, leaf.deleted_docs_set, exclude=True)
-                for ids, weights in _posting_blocks(matcher):
-                    found.update(zip((docnum + offset for docnum in ids), map(round, weights, repeat(IMPACT_DIGITS)), strict=True))
-            if found:
-                yield tbytes.decode("utf-8"), found
-
-    def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(document number, stored fields) of every live document."""
-        for docnum in self._reader.all_doc_ids():
-            yield docnum, self.stored(docnum)
-
-    def keyword_values(self, fieldname: str) -> Iterator[str]:
-        """The decoded values of the `tagkey` or `category` keyword field."""
-        for value in self._reader.lexicon(fieldname):
-            yield decode_key(value.decode("utf-8") if isinstance(value, bytes) else value)
-
-    def stored(self, docnum: int) -> dict[str, Any]:
-        fields = self._reader.stored_fields(docnum)
-        return {"path": fields["path"], **fields["meta"]}

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3FieldWriter
-from whoosh.fields import ID, Schema
 
 from search.analysis import load_thesaurus
-from search.index import ImpactField, ImpactPostings, SearchIndex, _Codec
+from search.index import SearchIndex
 from search.query import QueryEngine
 
 from .conftest import ROOT, procedure_text
@@ -179,9 +177,11 @@ def test_unreadable_file_is_skipped_and_reindexed_once_fixed(tmp_path: Path) -> 
     assert paths(index, "fixed") == ["broken.md"]
 
 
-def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
-    """The fast posting reader gives what Whoosh's own matcher API gives, deletions included."""
+def test_impacts_over_segments_skip_deleted_documents(tmp_path: Path) -> None:
+    """The impacts read segment by segment are what Whoosh's top-level matchers give, without the
+    deleted and replaced documents, over a big segment with deletions and a small new one."""
     from search.index import IMPACT_DIGITS
+    from search.storage import INDEX_NAME
 
     root = tmp_path / "kb"
     make_folder(root, 300)
@@ -190,8 +190,8 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
     (root / "area3" / "proc-00010.md").unlink()  # a deletion in the big segment
     (root / "area0" / "proc-00007.md").write_text(procedure_text("Changed alpha", ["Area: Topic 7"]), encoding="utf-8")
     index.refresh()
-    with index.open() as reader:
-        whoosh_reader = reader._reader
+    with index.open() as reader, whoosh_index.open_dir(str(tmp_path / "idx"), indexname=INDEX_NAME).reader() as whoosh_reader:
+        assert len(list(whoosh_reader.leaf_readers())) == 2
         for term in ("alpha", "handl", "casebook", "chang", "procedur"):
             expected = {}
             matcher = whoosh_reader.postings("text", term)
@@ -200,86 +200,14 @@ def test_block_reader_agrees_with_whoosh_matchers(tmp_path: Path) -> None:
                 matcher.next()
             assert reader.impacts(term) == expected, term
             assert expected
-        # The export's sequential read of every term gives the same, over both segments.
+        paths_with_alpha = {reader.stored(docnum)["path"] for docnum in reader.impacts("alpha")}
+        assert "area3/proc-00010.md" not in paths_with_alpha
+        assert len(paths_with_alpha) == 299
+        # The export's read of every term gives the same.
         everything = dict(reader.all_impacts())
         live_terms = {t.decode() for t in whoosh_reader.lexicon("text") if reader.impacts(t.decode())}
         assert set(everything) == live_terms
         assert all(everything[t] == reader.impacts(t) for t in live_terms)
-        assert len(reader._leaves) == 2
-
-
-class PostingAtATime(ImpactField):
-    """The impact field as Whoosh indexes a field: each posting through add_document."""
-
-    def index(self, value: dict[str, float], **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        return ((term.encode("utf-8"), 1, weight, b"") for term, weight in value.items())
-
-
-class PlainCodec(_Codec):
-    """The index's codec with Whoosh's own field writer."""
-
-    def field_writer(self, storage: object, segment: object) -> W3FieldWriter:
-        return W3FieldWriter(self, storage, segment)
-
-
-def _whoosh_written_both_ways(tmp_path: Path, commits: list[list[dict[str, float]]]) -> tuple[Path, Path]:
-    """The same documents indexed with the impacts written a block at a time (as SearchIndex
-    does) and, for comparison, a posting at a time through Whoosh's add_document."""
-    by_blocks, by_postings = tmp_path / "blocks", tmp_path / "postings"
-    for folder in (by_blocks, by_postings):
-        folder.mkdir(parents=True)
-        field = ImpactField() if folder == by_blocks else PostingAtATime()
-        ix = whoosh_index.create_in(str(folder), Schema(path=ID(stored=True, unique=True), text=field), indexname="t")
-        number = 0
-        for documents in commits:
-            impacts = ImpactPostings()
-            writer = ix.writer(codec=_Codec(impacts) if folder == by_blocks else PlainCodec(), compound=False)
-            for document in documents:
-                if folder == by_blocks:
-                    impacts.add(writer.docnum, document)
-                    writer.add_document(path=f"doc{number}")
-                else:
-                    writer.add_document(path=f"doc{number}", text=document)
-                number += 1
-            writer.commit()
-    return by_blocks, by_postings
-
-
-def _postings(folder: Path) -> list[tuple[str, str, float]]:
-    with whoosh_index.open_dir(str(folder), indexname="t").reader() as reader:
-        found = []
-        for term in reader.lexicon("text"):
-            matcher = reader.postings("text", term)
-            while matcher.is_active():
-                found.append((term.decode(), reader.stored_fields(matcher.id())["path"], matcher.weight()))
-                matcher.next()
-        return found
-
-
-def test_impacts_written_a_block_at_a_time_are_what_whoosh_writes(tmp_path: Path) -> None:
-    """The impacts bypass Whoosh's per-posting path: same bytes in the postings and terms files,
-    across block boundaries (128 postings) and with zero and repeated weights; and the same
-    postings when later commits merge segments."""
-    import random
-
-    rng = random.Random(7)
-    spans = {"one": 1, "bound127": 127, "bound128": 128, "bound129": 129, "twoblocks": 256, "all": 300}
-    documents = []
-    for number in range(300):
-        impacts = {term: round(rng.uniform(0.01, 9.0), 4) for term, span in spans.items() if number < span}
-        impacts["zero"] = 0.0
-        impacts["same"] = 1.5
-        impacts[f"only{number}"] = 2.0
-        documents.append(impacts)
-    blocks, postings = _whoosh_written_both_ways(tmp_path / "full", [documents])
-    for suffix in (".pst", ".trm"):
-        (block_file,), (posting_file,) = blocks.glob(f"*{suffix}"), postings.glob(f"*{suffix}")
-        assert block_file.read_bytes() == posting_file.read_bytes(), suffix
-    # Small commits after a big one: Whoosh merges the small segments through its pool.
-    commits = [documents[:200]] + [documents[200 + 10 * n : 210 + 10 * n] for n in range(10)]
-    blocks, postings = _whoosh_written_both_ways(tmp_path / "merged", commits)
-    assert _postings(blocks) == _postings(postings)
-    assert len(_postings(blocks)) == sum(map(len, documents))
 
 
 def test_what_a_full_refresh_wrote_reads_as_the_index_does(tmp_path: Path) -> None:
@@ -305,16 +233,16 @@ def test_what_a_full_refresh_wrote_reads_as_the_index_does(tmp_path: Path) -> No
     assert index.written is None  # an incremental refresh: the export reads the index
 
 
-def test_whoosh_import_stand_ins_step_aside() -> None:
-    """search.index loads Whoosh without urllib.request and the cached_property package; anyone
-    importing them afterwards gets the real modules, and Whoosh's property still works."""
-    code = (
-        "import sys, search.index\n"
-        "assert 'asyncio' not in sys.modules and 'urllib.request' not in sys.modules\n"
-        "import urllib.request, cached_property\n"
-        "assert urllib.request.urlopen and cached_property.threaded_cached_property\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+def test_whoosh_is_used_through_its_public_modules_only() -> None:
+    """The engine imports Whoosh's public modules, never its codec or matcher internals, and
+    leaves the interpreter's module table alone."""
+    allowed = {"whoosh.fields", "whoosh.formats", "whoosh.index", "whoosh.reading", "whoosh.writing"}
+    for path in sorted((ROOT / "search").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        imported = set(re.findall(r"^\s*(?:from|import) (whoosh\.[\w.]+)", text, flags=re.MULTILINE))
+        imported |= {f"whoosh.{name}" for name in re.findall(r"^\s*from whoosh import (\w+)", text, flags=re.MULTILINE)}
+        assert imported <= allowed, (path.name, imported - allowed)
+        assert "sys.modules" not in text, path.name
 
 
 def test_deleted_documents_stay_deleted_through_the_cached_property(tmp_path: Path) -> None:
@@ -353,3 +281,24 @@ def test_the_garbage_collector_pauses_while_indexing_and_resumes_as_it_was() -> 
         assert not gc.isenabled()  # a caller that had paused it keeps it paused
     finally:
         gc.enable()
+
+
+def test_an_index_naming_classes_that_no_longer_exist_is_rebuilt(tmp_path: Path) -> None:
+    """An index of an older format pickles its codec's class in the table of contents; when that
+    class is gone, the next search builds a fresh index instead of failing."""
+    root = tmp_path / "kb"
+    make_folder(root, 5)
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "oldcodec.py").write_text("from whoosh.codec.whoosh3 import W3Codec\n\nclass OldCodec(W3Codec):\n    pass\n")
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom whoosh import index\n"
+        "from oldcodec import OldCodec\nfrom search.index import SearchIndex\nfrom search.storage import INDEX_NAME\n"
+        "SearchIndex(Path(sys.argv[1]), Path(sys.argv[2])).refresh()\n"
+        "writer = index.open_dir(sys.argv[2], indexname=INDEX_NAME).writer(codec=OldCodec())\n"
+        "writer.add_document(path='old.md')\nwriter.commit()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "gone"), str(ROOT)])}
+    subprocess.run([sys.executable, "-c", code, str(root), str(tmp_path / "idx")], cwd=ROOT, env=env, check=True)
+    index = SearchIndex(root, tmp_path / "idx")
+    assert index.refresh().full
+    assert len(paths(index, "alpha")) == 5
