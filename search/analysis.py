@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import Stemmer
 
+from .ranking import RANKING
+
 BUILTIN_SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
 
 # Function words that carry no meaning in a procedure search. Kept short on purpose: words such
@@ -389,9 +391,9 @@ def _english_term_rates() -> dict[str, float]:
 
 def edit_limit(word: str) -> int:
     """How many typing mistakes a word of this length may carry and still be recognised."""
-    if len(word) < 4 or word.isdigit():
+    if len(word) < RANKING.typo_min_length or word.isdigit():
         return 0
-    return 1 if len(word) < 7 else 2
+    return 1 if len(word) < RANKING.two_typos_min_length else 2
 
 
 def suggestion_limit(word: str) -> int:
@@ -403,7 +405,7 @@ def suggestion_limit(word: str) -> int:
     for a word too short for typo correction.
     """
     limit = edit_limit(word)
-    return max(limit, len(word) // 3) if limit else 0
+    return max(limit, len(word) // RANKING.suggestion_divisor) if limit else 0
 
 
 RELATED_WORDS = Path(__file__).parent / "data" / "related.txt"

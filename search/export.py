@@ -4,7 +4,8 @@ The browser scores with the same numbers as `kb search` (the impacts stored in t
 same thesaurus, stop words and weights), so both fronts rank alike. Everything is split into
 small files fetched on demand, so the first result needs only a few kilobytes:
 
-- `manifest.json`: counts, weights, stop words and shard counts; read first.
+- `manifest.json`: counts, the ranking parameters (search/ranking.py), stop words and shard
+  counts; read first.
 - `thesaurus.json`: synonym rules keyed by space-joined base forms, without the expansions
   the collection cannot match (thesaurus_data).
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
@@ -44,22 +45,10 @@ from typing import Any
 from .analysis import STOPWORDS, Thesaurus, english_word_stems, installed_table, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
 from .model import FileCache
-from .query import (
-    BACKGROUND_DOC_WORDS,
-    BACKGROUND_PRIOR,
-    K1,
-    MATCH_FIELDS,
-    MAX_PREFIX_CANDIDATES,
-    MAX_QUERY_WORDS,
-    MAX_TYPO_CANDIDATES,
-    PREFIX_WEIGHT,
-    RELATED_WEIGHT,
-    SYNONYM_WEIGHT,
-    TYPO_WEIGHTS,
-    choose_related,
-)
+from .query import MATCH_FIELDS, choose_related
+from .ranking import RANKING
 
-FORMAT = 6
+FORMAT = 7
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -271,16 +260,8 @@ def write_search_data(
     manifest = {
         "format": FORMAT,
         "documents": documents,
-        "k1": K1,
-        "impact_digits": IMPACT_DIGITS,
-        "weights": {
-            "synonym": SYNONYM_WEIGHT,
-            "typo": {str(k): v for k, v in TYPO_WEIGHTS.items()},
-            "prefix": PREFIX_WEIGHT,
-            "related": RELATED_WEIGHT,
-        },
-        "background": {"prior": BACKGROUND_PRIOR, "doc_words": BACKGROUND_DOC_WORDS},
-        "limits": {"query_words": MAX_QUERY_WORDS, "typo_candidates": MAX_TYPO_CANDIDATES, "prefix_candidates": MAX_PREFIX_CANDIDATES},
+        # Every weight, limit and rule parameter of the ranking; the browser repeats none of them.
+        "ranking": RANKING.as_json(),
         "stopwords": sorted(STOPWORDS),
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,

@@ -54,6 +54,7 @@ from typing import Any
 
 from .analysis import common_english_words, content_words, english_term_rates, stem, user_cache_dir
 from .model import FileCache, content_hash, list_procedure_files
+from .ranking import RANKING
 
 
 @contextlib.contextmanager
@@ -93,14 +94,10 @@ with _light_whoosh_imports():
 FORMAT = 9
 INDEX_NAME = "kb"
 LOCK_WAIT_SECONDS = 120.0
-IMPACT_DIGITS = 4
+IMPACT_DIGITS = RANKING.impact_digits
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
 IMPACT_FIELD = "text"
 SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
-# Title and tags name the situation; keywords are the reps' own words for it; the body and the
-# alternate methods describe it at length. Short fields normalise their length less (b).
-FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
-FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
 
 
 class ImpactField(FieldType):
@@ -319,8 +316,8 @@ class AnalysedProcedure:
             length = sum(counter.values())
             if not length:
                 continue
-            b = FIELD_B[name]
-            scale = FIELD_WEIGHTS[name] / (1 - b + b * length / (averages.get(name) or 1.0))
+            b = RANKING.field_b[name]
+            scale = RANKING.field_weights[name] / (1 - b + b * length / (averages.get(name) or 1.0))
             for term, count in counter.items():
                 impact[term] += count * scale
         return {term: round(value, IMPACT_DIGITS) for term, value in impact.items()}
