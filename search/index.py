@@ -727,7 +727,8 @@ class IndexReader:
         # English morphology tables, 40 ms that a search through impacts never uses.
         self._reader = reader
         self.index = index
-        self._leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        # An index without documents has one empty reader with no term dictionary: it has no leaves.
+        self._leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers() if leaf.doc_count_all()]
         self._impacts: dict[str, dict[int, float]] = {}  # read once per open reader
 
     def __enter__(self) -> IndexReader:

@@ -168,9 +168,12 @@ class QueryEngine:
         bases = [base_form(w) for w in query_words]
         repairs: dict[int, list[Alternative]] = {}
         own_weight = [1.0] * len(query_words)
+        # A word a synonym rule knows (even one whose rule has no expansion) keeps its curated
+        # meaning: it is neither repaired nor read as its related words.
+        rule_words = [(base,) in self.thesaurus.rules for base in bases]
         for position, word in enumerate(query_words):
             last = position == len(query_words) - 1
-            if is_stopword(word) or (bases[position],) in self.thesaurus.rules:
+            if is_stopword(word) or rule_words[position]:
                 continue
             if reader.has_term(stems[position]):
                 fragment = self._fragment_completions(word, stems[position]) if last else []
@@ -208,6 +211,7 @@ class QueryEngine:
                 # is not the common word it spells (`visa` -> `approve`).
                 if (
                     not length
+                    and not rule_words[position]
                     and own_terms
                     and word not in parsed.corrections
                     and not names[position]
