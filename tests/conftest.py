@@ -16,6 +16,14 @@ SAMPLE_PROCEDURES = ROOT / "procedures"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="write tests/golden/rankings.json again from the Python engine (see tests/test_golden_rankings.py)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keeps every test's index out of the user's cache."""

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import BUILTIN_SYNONYMS, Thesaurus, base_form, load_thesaurus, related_words, stem, words
+from search.analysis import BUILTIN_SYNONYMS, RELATED_WORDS, Thesaurus, base_form, load_thesaurus, related_words, words
 
 from .parity import NODE, BrowserEngine, build, differences, python_answers
 
@@ -138,7 +138,8 @@ def _synonym_words() -> tuple[list[str], list[str]]:
 
 def _related_entries() -> list[tuple[str, list[str]]]:
     """(word, the words WordNet relates to it) for a fixed sample of search/data/related.txt."""
-    heads = [line.split("\t", 1)[0] for line in related_words()._all_lines()]
+    lines = RELATED_WORDS.read_text(encoding="utf-8").splitlines()
+    heads = [line.split("\t", 1)[0] for line in lines if line and not line.startswith("#")]
     chooser = random.Random(11)
     entries = [(head, list(related_words().related(head))[:4]) for head in chooser.sample(heads, 200)]
     return [(head, found) for head, found in entries if found and head.isalpha()][:60]
@@ -172,17 +173,20 @@ def text(min_words: int, max_words: int) -> st.SearchStrategy[str]:
 
 tag = st.builds(lambda category, subject: f"{category}: {subject}" if subject else category, st.sampled_from(CATEGORIES), text(0, 2))
 
+
+def body_text(steps: str, alternates: list[tuple[str, str]]) -> str:
+    """A procedure body: one step, then the alternate methods (title, text), if any."""
+    methods = "".join(f"\n### {title}\n{method}\n" for title, method in alternates)
+    return f"## Steps\n\n1. {steps}\n" + (f"\n## Alternate methods\n{methods}" if alternates else "")
+
+
 procedure = st.fixed_dictionaries(
     {
         "title": text(1, 5),
         "tags": st.lists(tag, min_size=1, max_size=2, unique_by=str.casefold),
         "keywords": st.lists(text(1, 3), max_size=3),
         "summary": text(0, 8),
-        "body": st.builds(
-            lambda body, alternates: "## Steps\n\n1. " + body + "\n" + "".join(f"\n## Alternate methods\n\n### {t}\n{x}\n" for t, x in alternates[:1]),
-            text(0, 20),
-            st.lists(st.tuples(text(1, 3), text(1, 10)), max_size=1),
-        ),
+        "body": st.builds(body_text, text(0, 20), st.lists(st.tuples(text(1, 3), text(1, 10)), max_size=2)),
     }
 )
 
