@@ -1,7 +1,9 @@
 /* Service KB search engine for the browser: the same query semantics and the same numbers as
  * `kb search` (search/query.py), read from the static files that search/export.py writes.
- * Step for step a port of QueryEngine; when one changes, so must the other
- * (tests/test_browser_parity.py compares them on the dev set). */
+ * Step for step a port of QueryEngine; when one changes, so must the other. Every weight, limit
+ * and rule parameter comes from the manifest's `ranking` (search/ranking.py), never from a literal
+ * here. tests/test_golden_rankings.py and tests/test_engine_parity.py hold the two engines to the
+ * same rankings. */
 (function (root) {
   "use strict";
 
