@@ -73,6 +73,20 @@ def tag_key(text: str) -> str:
     return _squash(text).casefold()
 
 
+@lru_cache(maxsize=1)
+def casefold_exceptions() -> dict[str, str]:
+    """The characters whose case folding (str.casefold, which `tag_key` uses) is not their lower
+    case: `ß` -> `ss`, `ﬁ` -> `fi`, `ς` -> `σ`, ... All are in the Basic Multilingual Plane. The
+    browser engine lower-cases a character unless this table says otherwise (search/export.py)."""
+    found = {}
+    for code in range(0x80, 0x10000):
+        character = chr(code)
+        folded = character.casefold()
+        if folded != character.lower():
+            found[character] = folded
+    return found
+
+
 def words(text: str) -> list[str]:
     """Folded words in order, stop words included (phrases need them)."""
     return _word_tokens(_TOKEN, fold(text))

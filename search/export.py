@@ -4,8 +4,8 @@ The browser scores with the same numbers as `kb search` (the impacts stored in t
 same thesaurus, stop words and weights), so both fronts rank alike. Everything is split into
 small files fetched on demand, so the first result needs only a few kilobytes:
 
-- `manifest.json`: counts, the ranking parameters (search/ranking.py), stop words and shard
-  counts; read first.
+- `manifest.json`: counts, the ranking parameters (search/ranking.py), stop words, shard
+  counts and the case folding of tag queries (case_folding); read first.
 - `thesaurus.json`: synonym rules keyed by space-joined base forms, without the expansions
   the collection cannot match (thesaurus_data).
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import STOPWORDS, Thesaurus, english_word_stems, installed_table, load_thesaurus, related_words, stem
+from .analysis import STOPWORDS, Thesaurus, casefold_exceptions, english_word_stems, installed_table, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
 from .model import FileCache
 from .query import MATCH_FIELDS, choose_related
@@ -245,8 +245,10 @@ def write_search_data(
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
 
         tag_shards: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        tag_letters: set[str] = set()
         for fieldname, prefix in (("tagkey", "tag:"), ("category", "category:")):
             for key in reader.keyword_values(fieldname):
+                tag_letters.update(key)
                 ids = sorted(docid[d] for d in reader.documents_with(fieldname, key) if d in docid)
                 tag_shards[fnv1a32(prefix + key) % TAG_SHARDS][prefix + key] = ids
         for number in range(TAG_SHARDS):
@@ -267,6 +269,7 @@ def write_search_data(
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
         "match_fields": MATCH_FIELDS,
+        "case_folding": case_folding(tag_letters),
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)
@@ -293,6 +296,13 @@ def refresh_and_export(
     index = SearchIndex(procedures_root, index_dir)
     refreshed = index.refresh(cache=cache)
     return refreshed, write_search_data(index, out_dir, urls, synonyms, index.written)
+
+
+def case_folding(tag_letters: set[str]) -> dict[str, str]:
+    """What the browser needs to fold a query's case as tag keys are folded (str.casefold): the
+    characters whose folding is not their lower case (analysis.casefold_exceptions), of those that
+    fold into letters of the collection's tag keys; no other can make a query match a tag."""
+    return {character: folded for character, folded in casefold_exceptions().items() if tag_letters.issuperset(folded)}
 
 
 def default_url(path: str) -> str:

@@ -92,6 +92,23 @@ def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
     assert [r["path"] for r in answers[3]["results"]] == ["hr/recruit.md"]
 
 
+def test_tag_queries_are_case_folded_alike_in_both_engines(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus) -> None:
+    """Tag matching ignores case as str.casefold does: `ß` is `ss`, the ligature `ﬁ` is `fi`. The
+    browser lower-cased only, so `HR : ﬁle requests` was no exact tag there (found by the
+    differential test below)."""
+    procedures = write_collection(
+        tmp_path,
+        {
+            "hr/files.md": {"title": "Personnel records", "tags": ["HR: File Requests"]},
+            "facilities/parking.md": {"title": "Parking permit", "tags": ["Facilities: Strasse Parking"]},
+            "facilities/badge.md": {"title": "Badge", "tags": ["Facilities: Badges"]},
+        },
+    )
+    queries = ["HR : ﬁle requests", "facilities: straße parking", "FACILITIES: STRASSE PARKING", "ＨＲ: file requests"]
+    answers = assert_same(tmp_path, browser, thesaurus, procedures, queries)
+    assert [a["results"][0]["matched"][:1] for a in answers[:3]] == [["tag"], ["tag"], ["tag"]]
+
+
 def test_a_collection_without_readable_procedures_is_exported_and_answers_nothing(
     tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus
 ) -> None:

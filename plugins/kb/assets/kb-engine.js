@@ -82,14 +82,24 @@
     return word.replace(/([b-df-hj-np-tv-z])\1$/, "$1");
   }
 
-  function tagKey(text) {
+  // Python's str.casefold: each character's lower case, unless `folding` (the manifest's
+  // case_folding, from search/analysis.py's casefold_exceptions) folds it otherwise (`ß` -> `ss`).
+  function caseFold(text, folding) {
+    if (/^[\x00-\x7f]*$/.test(text) || !folding) return text.toLowerCase();
+    return Array.from(text, function (character) {
+      return Object.prototype.hasOwnProperty.call(folding, character) ? folding[character] : character.toLowerCase();
+    }).join("");
+  }
+
+  // As search/analysis.py's tag_key; `folding` as caseFold's.
+  function tagKey(text, folding) {
     var colon = text.indexOf(":");
     if (colon >= 0) {
-      var category = squash(text.slice(0, colon)).toLowerCase();
-      var subject = squash(text.slice(colon + 1)).toLowerCase();
+      var category = caseFold(squash(text.slice(0, colon)), folding);
+      var subject = caseFold(squash(text.slice(colon + 1)), folding);
       return subject ? category + ":" + subject : category;
     }
-    return squash(text).toLowerCase();
+    return caseFold(squash(text), folding);
   }
 
   // As search/analysis.py's edit_limit; `ranking` is the manifest's (search/ranking.py).
@@ -511,7 +521,7 @@
     var self = this;
     var text = query.split(/\s+/).filter(Boolean).join(" ");
     var parsed = { text: text, tagKey: null, categoryKey: null, concepts: [], corrections: {} };
-    var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " ")) : "";
+    var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " "), this.manifest.case_folding) : "";
     var lookups = [];
     if (key) {
       lookups.push(this.tagDocs("tag:" + key).then(function (docs) {
