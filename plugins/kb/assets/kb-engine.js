@@ -414,6 +414,13 @@
     });
   };
 
+  // englishRate of a collection term, 0 for a term the collection lacks: asked of the term's
+  // postings, so it does not depend on what earlier queries happened to load.
+  Engine.prototype.collectionTermRate = function (term) {
+    var self = this;
+    return this.impacts(term).then(function (postings) { return postings ? self.englishRate(term) : 0; });
+  };
+
   // Starts, without waiting for them, the fetches a query will need after its words' postings:
   // its synonyms' postings and, when the last word is not a collection word (a fragment being
   // typed), its completions' postings. Results do not depend on it; it saves a round trip.
@@ -506,8 +513,8 @@
         }
         if (alternatives.length && (ownTerms.length || length)) {
           var concept = { text: queryWords.slice(position, position + spanLength).join(" "), alternatives: alternatives, background: 0 };
-          if (!length && ownTerms.length === 1 && self.postings[ownTerms[0]]) {
-            pendingRates.push(self.englishRate(ownTerms[0]).then(backgroundSetter(concept)));
+          if (!length && ownTerms.length === 1) {
+            pendingRates.push(self.collectionTermRate(ownTerms[0]).then(backgroundSetter(concept)));
           }
           concepts.push(concept);
         }
