@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import Stemmer
 
+from .ranking import RANKING
+
 BUILTIN_SYNONYMS = Path(__file__).parent / "data" / "synonyms.txt"
 
 # Function words that carry no meaning in a procedure search. Kept short on purpose: words such
@@ -69,6 +71,20 @@ def tag_key(text: str) -> str:
         category, subject = _squash(category).casefold(), _squash(subject).casefold()
         return f"{category}:{subject}" if subject else category
     return _squash(text).casefold()
+
+
+@lru_cache(maxsize=1)
+def casefold_exceptions() -> dict[str, str]:
+    """The characters whose case folding (str.casefold, which `tag_key` uses) is not their lower
+    case: `ß` -> `ss`, `ﬁ` -> `fi`, `ς` -> `σ`, ... All are in the Basic Multilingual Plane. The
+    browser engine lower-cases a character unless this table says otherwise (search/export.py)."""
+    found = {}
+    for code in range(0x80, 0x10000):
+        character = chr(code)
+        folded = character.casefold()
+        if folded != character.lower():
+            found[character] = folded
+    return found
 
 
 def words(text: str) -> list[str]:
@@ -390,9 +406,9 @@ def _english_term_rates() -> dict[str, float]:
 
 def edit_limit(word: str) -> int:
     """How many typing mistakes a word of this length may carry and still be recognised."""
-    if len(word) < 4 or word.isdigit():
+    if len(word) < RANKING.typo_min_length or word.isdigit():
         return 0
-    return 1 if len(word) < 7 else 2
+    return 1 if len(word) < RANKING.two_typos_min_length else 2
 
 
 def suggestion_limit(word: str) -> int:
@@ -404,7 +420,7 @@ def suggestion_limit(word: str) -> int:
     for a word too short for typo correction.
     """
     limit = edit_limit(word)
-    return max(limit, len(word) // 3) if limit else 0
+    return max(limit, len(word) // RANKING.suggestion_divisor) if limit else 0
 
 
 RELATED_WORDS = Path(__file__).parent / "data" / "related.txt"

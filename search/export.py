@@ -4,7 +4,8 @@ The browser scores with the same numbers as `kb search` (the impacts stored in t
 same thesaurus, stop words and weights), so both fronts rank alike. Everything is split into
 small files fetched on demand, so the first result needs only a few kilobytes:
 
-- `manifest.json`: counts, weights, stop words and shard counts; read first.
+- `manifest.json`: counts, the ranking parameters (search/ranking.py), stop words, shard
+  counts and the case folding of tag queries (case_folding); read first.
 - `thesaurus.json`: synonym rules keyed by space-joined base forms, without the expansions
   the collection cannot match (thesaurus_data).
 - `terms/NNNN.json`: for each term, its postings as [docid delta, impact * 10**impact_digits,
@@ -45,26 +46,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import STOPWORDS, Thesaurus, english_word_stems, installed_table, load_thesaurus, related_words, stem
+from .analysis import STOPWORDS, Thesaurus, casefold_exceptions, english_word_stems, installed_table, load_thesaurus, related_words, stem
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
 from .model import FileCache
-from .query import (
-    BACKGROUND_DOC_WORDS,
-    BACKGROUND_PRIOR,
-    K1,
-    MATCH_FIELDS,
-    MAX_PREFIX_CANDIDATES,
-    MAX_QUERY_WORDS,
-    MAX_TYPO_CANDIDATES,
-    PREFIX_WEIGHT,
-    RELATED_WEIGHT,
-    SYNONYM_WEIGHT,
-    TYPO_WEIGHTS,
-    choose_related,
-)
+from .query import MATCH_FIELDS, choose_related
+from .ranking import RANKING
 from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
-FORMAT = 6
+FORMAT = 7
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -269,8 +258,10 @@ def write_search_data(
             writer.write(f"terms/{number:04d}.json", shards.get(number, {}))
 
         tag_shards: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        tag_letters: set[str] = set()
         for fieldname, prefix in (("tagkey", "tag:"), ("category", "category:")):
             for key in reader.keyword_values(fieldname):
+                tag_letters.update(key)
                 ids = sorted(docid[d] for d in reader.documents_with(fieldname, key) if d in docid)
                 tag_shards[fnv1a32(prefix + key) % TAG_SHARDS][prefix + key] = ids
         for number in range(TAG_SHARDS):
@@ -284,21 +275,14 @@ def write_search_data(
     manifest = {
         "format": FORMAT,
         "documents": documents,
-        "k1": K1,
-        "impact_digits": IMPACT_DIGITS,
-        "weights": {
-            "synonym": SYNONYM_WEIGHT,
-            "typo": {str(k): v for k, v in TYPO_WEIGHTS.items()},
-            "prefix": PREFIX_WEIGHT,
-            "related": RELATED_WEIGHT,
-        },
-        "background": {"prior": BACKGROUND_PRIOR, "doc_words": BACKGROUND_DOC_WORDS},
-        "limits": {"query_words": MAX_QUERY_WORDS, "typo_candidates": MAX_TYPO_CANDIDATES, "prefix_candidates": MAX_PREFIX_CANDIDATES},
+        # Every weight, limit and rule parameter of the ranking; the browser repeats none of them.
+        "ranking": RANKING.as_json(),
         "stopwords": sorted(STOPWORDS),
         "term_shards": shard_count,
         "tag_shards": TAG_SHARDS,
         "doc_chunk": DOC_CHUNK,
         "match_fields": MATCH_FIELDS,
+        "case_folding": case_folding(tag_letters),
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)
@@ -350,6 +334,13 @@ def check_search_data_placement(index: SearchIndex, out_dir: Path) -> None:
         *(("the protected folder", folder) for folder in index.protected),
     ]
     check_placement(out_dir, SEARCH_DATA_FOLDER, keep_clear_of, may_be_inside=index.protected)
+
+
+def case_folding(tag_letters: set[str]) -> dict[str, str]:
+    """What the browser needs to fold a query's case as tag keys are folded (str.casefold): the
+    characters whose folding is not their lower case (analysis.casefold_exceptions), of those that
+    fold into letters of the collection's tag keys; no other can make a query match a tag."""
+    return {character: folded for character, folded in casefold_exceptions().items() if tag_letters.issuperset(folded)}
 
 
 def default_url(path: str) -> str:

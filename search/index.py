@@ -50,6 +50,7 @@ from .index_reader import IndexReader, WrittenContents
 from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
 from .index_writer import IndexBusy, commit_documents, gc_paused, write_lock
 from .model import FileCache, content_hash, list_procedure_files
+from .ranking import RANKING
 from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, check_placement, claim_folder, delete_own_files, write_errors_named
 
 __all__ = [
@@ -83,10 +84,6 @@ UNREADABLE_INDEX = (
     pickle.UnpicklingError,
 )
 SEARCH_FIELDS = ("title", "tags", "keywords", "summary", "body", "alternates")
-# Title and tags name the situation; keywords are the reps' own words for it; the body and the
-# alternate methods describe it at length. Short fields normalise their length less (b).
-FIELD_WEIGHTS = {"title": 3.0, "tags": 3.0, "keywords": 2.2, "summary": 1.5, "body": 1.0, "alternates": 0.9}
-FIELD_B = {"title": 0.3, "tags": 0.3, "keywords": 0.5, "summary": 0.5, "body": 0.75, "alternates": 0.75}
 
 
 def default_index_dir(procedures_root: Path) -> Path:
@@ -352,7 +349,7 @@ class SearchIndex:
         averages = {name: totals[name] / documents if documents else 1.0 for name in SEARCH_FIELDS}
         if notify and len(analysed) >= NOTIFY_MIN_DOCUMENTS:
             notify(f"writing the index ({len(analysed)} procedures) ...")
-        written = [item.document(item.impacts(averages, FIELD_WEIGHTS, FIELD_B)) for item in analysed]
+        written = [item.document(item.impacts(averages, RANKING.field_weights, RANKING.field_b)) for item in analysed]
         commit_documents(ix, self.dir, written, sorted(set(deleted) | set(todo)), full)
         commit = self._current_commit(reload=True)
         if commit is None:

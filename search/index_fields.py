@@ -17,10 +17,12 @@ from typing import Any
 from whoosh.fields import ID, KEYWORD, STORED, FieldType, Schema
 from whoosh.formats import Existence
 
+from .ranking import RANKING
+
 IMPACT_FIELD = "text"
 # Decimal digits kept of an impact: when it is computed, and when it is read back from Whoosh,
 # which stores posting weights as 32-bit floats. The browser export writes the same digits.
-IMPACT_DIGITS = 4
+IMPACT_DIGITS = RANKING.impact_digits
 
 
 class ImpactField(FieldType):

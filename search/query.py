@@ -31,28 +31,9 @@ from .analysis import (
     words,
 )
 from .index import IndexReader, SearchIndex
+from .ranking import RANKING
 
-# BM25F saturation: the index stores each term's weighted, length-normalised frequency summed
-# over fields (its impact); saturation and idf are applied here, per concept.
-K1 = 1.2
-SYNONYM_WEIGHT = 0.8
-TYPO_WEIGHTS = {1: 0.85, 2: 0.65}
-PREFIX_WEIGHT = 0.75
-MAX_QUERY_WORDS = 48
-MAX_TYPO_CANDIDATES = 3
-MAX_PREFIX_CANDIDATES = 5
-# Related words (search/data/related.txt, from WordNet): weaker evidence than any other kind.
-RELATED_WEIGHT = 0.4
-MAX_RELATED = 3
-# Background prior on a plain word's document frequency. In a small collection an everyday word
-# ('left', 'still') can sit in one procedure by chance and get a large idf. A plain word's
-# document count is taken as at least its mix with what everyday English predicts:
-# (df + PRIOR * N * p) / (1 + PRIOR), p = 1 - exp(-BACKGROUND_DOC_WORDS * rate of the word in
-# English): the chance that a document of that many words contains it. Words the thesaurus
-# knows are the domain's own and keep their collection idf.
-BACKGROUND_PRIOR = 1.0
-BACKGROUND_DOC_WORDS = 200
-TIER_EXACT_TAG, TIER_CATEGORY, TIER_TEXT = 2, 1, 0
+# The parameters (weights, limits, the background prior's constants) are search/ranking.py's.
 # The short fields a result's "Matched: ..." line names, in its order (then "body", then alternate methods).
 MATCH_FIELDS = ("title", "tags", "keywords", "summary")
 
@@ -138,7 +119,7 @@ class QueryEngine:
             parsed.tag_key = key
         if key and ":" not in key and reader.documents_with("category", key):
             parsed.category_key = key
-        parsed.concepts = self._concepts(reader, words(text)[:MAX_QUERY_WORDS], name_like(text)[:MAX_QUERY_WORDS], parsed)
+        parsed.concepts = self._concepts(reader, words(text)[: RANKING.query_words], name_like(text)[: RANKING.query_words], parsed)
         return parsed
 
     def _repairs(self, word: str, last: bool) -> list[Alternative]:
@@ -151,23 +132,23 @@ class QueryEngine:
         """
         vocabulary = self.index.vocabulary()
         repairs: list[Alternative] = []
-        english = len(word) >= 3 and word in self.index.english_words()
+        english = len(word) >= RANKING.fragment_min_length and word in self.index.english_words()
         limit = edit_limit(word)
         if limit and not english:
             closest = nearest_words(word, vocabulary, limit)
             if closest:
                 best = closest[0][1]
-                for candidate, distance in [c for c in closest if c[1] == best][:MAX_TYPO_CANDIDATES]:
-                    repairs.append(Alternative((stem(candidate),), TYPO_WEIGHTS[distance], "typo", candidate, reading=True))
-        if len(word) >= 3 and (last or not english):
+                for candidate, distance in [c for c in closest if c[1] == best][: RANKING.typo_candidates]:
+                    repairs.append(Alternative((stem(candidate),), RANKING.typo_weight(distance), "typo", candidate, reading=True))
+        if len(word) >= RANKING.fragment_min_length and (last or not english):
             repairs.extend(self._completions(word))
         return repairs
 
     def _completions(self, word: str) -> list[Alternative]:
-        """The collection words `word` may be the start of, commonest first (at most MAX_PREFIX_CANDIDATES)."""
+        """The collection words `word` may be the start of, commonest first (at most RANKING.prefix_candidates)."""
         vocabulary = self.index.vocabulary()
         completions = sorted(self.index.words_starting_with(word), key=lambda w: (-vocabulary[w], w))
-        return [Alternative((stem(c),), PREFIX_WEIGHT, "prefix", c, reading=True) for c in completions[:MAX_PREFIX_CANDIDATES]]
+        return [Alternative((stem(c),), RANKING.prefix_weight, "prefix", c, reading=True) for c in completions[: RANKING.prefix_candidates]]
 
     def _fragment_completions(self, word: str, own_term: str) -> list[Alternative]:
         """Completions of a last word that is not a collection word although its stem is a term.
@@ -177,7 +158,7 @@ class QueryEngine:
         it completes to a word of another stem than its own; a complete word such as `refunds`
         (the procedures only say `refund`) has no such completion and stays a plain word.
         """
-        if len(word) < 3 or word in self.index.vocabulary():
+        if len(word) < RANKING.fragment_min_length or word in self.index.vocabulary():
             return []
         completions = self._completions(word)
         return completions if any(c.terms != (own_term,) for c in completions) else []
@@ -187,15 +168,18 @@ class QueryEngine:
         bases = [base_form(w) for w in query_words]
         repairs: dict[int, list[Alternative]] = {}
         own_weight = [1.0] * len(query_words)
+        # A word a synonym rule knows (even one whose rule has no expansion) keeps its curated
+        # meaning: it is neither repaired nor read as its related words.
+        rule_words = [(base,) in self.thesaurus.rules for base in bases]
         for position, word in enumerate(query_words):
             last = position == len(query_words) - 1
-            if is_stopword(word) or (bases[position],) in self.thesaurus.rules:
+            if is_stopword(word) or rule_words[position]:
                 continue
             if reader.has_term(stems[position]):
                 fragment = self._fragment_completions(word, stems[position]) if last else []
                 if fragment:
                     # Its own stem is only one of the words it may become: no stronger than the others.
-                    repairs[position], own_weight[position] = fragment, PREFIX_WEIGHT
+                    repairs[position], own_weight[position] = fragment, RANKING.prefix_weight
                 continue
             found = self._repairs(word, last=last)
             if found:
@@ -219,7 +203,7 @@ class QueryEngine:
                 # A word with repairs is one reading among them (Alternative.reading).
                 reading = len(span) == 1 and position in repairs
                 alternatives.append(Alternative(own_terms, weight, "word", " ".join(query_words[i] for i in content), reading))
-            alternatives.extend(Alternative(e.terms, SYNONYM_WEIGHT, "synonym", e.text) for e in expansions)
+            alternatives.extend(Alternative(e.terms, RANKING.synonym_weight, "synonym", e.text) for e in expansions)
             if len(span) == 1:
                 alternatives.extend(r for r in repairs.get(position, []) if r.terms != own_terms)
                 word = query_words[position]
@@ -227,6 +211,7 @@ class QueryEngine:
                 # is not the common word it spells (`visa` -> `approve`).
                 if (
                     not length
+                    and not rule_words[position]
                     and own_terms
                     and word not in parsed.corrections
                     and not names[position]
@@ -235,7 +220,7 @@ class QueryEngine:
                     known = {a.terms for a in alternatives}
                     for term, text in related_candidates(word, reader.has_term):
                         if (term,) not in known:
-                            alternatives.append(Alternative((term,), RELATED_WEIGHT, "related", text))
+                            alternatives.append(Alternative((term,), RANKING.related_weight, "related", text))
             if alternatives and (own_terms or length):
                 background = 0.0
                 if not length and len(own_terms) == 1 and reader.has_term(own_terms[0]):
@@ -254,17 +239,17 @@ class QueryEngine:
         # procedures with that tag, then the rest of the tag's category.
         category = parsed.category_key or (parsed.tag_key.partition(":")[0] if parsed.tag_key and ":" in parsed.tag_key else None)
         if category:
-            tiers.update(dict.fromkeys(reader.documents_with("category", category), TIER_CATEGORY))
+            tiers.update(dict.fromkeys(reader.documents_with("category", category), RANKING.tier_category))
         if parsed.tag_key:
-            tiers.update(dict.fromkeys(reader.documents_with("tagkey", parsed.tag_key), TIER_EXACT_TAG))
+            tiers.update(dict.fromkeys(reader.documents_with("tagkey", parsed.tag_key), RANKING.tier_exact_tag))
         candidates = set(scored) | set(tiers)
         if tag:
             allowed = set(reader.documents_with("tagkey", tag_key(tag))) | set(reader.documents_with("category", tag_key(tag)))
             candidates &= allowed
 
         def rank(docnum: int) -> tuple[int, int]:
-            # Scores compare at 6 decimals, rounded as JavaScript's Math.round does.
-            return -tiers.get(docnum, TIER_TEXT), -math.floor(scored.get(docnum, 0.0) * 1e6 + 0.5)
+            # Scores compare at RANKING.score_decimals decimals, rounded as JavaScript's Math.round does.
+            return -tiers.get(docnum, RANKING.tier_text), -math.floor(scored.get(docnum, 0.0) * 10**RANKING.score_decimals + 0.5)
 
         # Equal ranks are ordered by path, as in the browser: the head is the documents that
         # rank at least as well as the `limit`-th (selected, not sorted); only they need stored fields.
@@ -282,7 +267,7 @@ class QueryEngine:
                     tags=stored["tags"],
                     summary=stored["summary"],
                     score=scored.get(docnum, 0.0),
-                    matched=describe_match(stored, terms_here, tiers.get(docnum) == TIER_EXACT_TAG),
+                    matched=describe_match(stored, terms_here, tiers.get(docnum) == RANKING.tier_exact_tag),
                     matched_terms=terms_here,
                 )
             )
@@ -302,7 +287,7 @@ class QueryEngine:
         """
         vocabulary = self.index.vocabulary()
         suggestion, changed = [], False
-        for word in words(parsed.text)[:MAX_QUERY_WORDS]:
+        for word in words(parsed.text)[: RANKING.query_words]:
             if word in vocabulary or is_stopword(word):
                 suggestion.append(word)
                 continue
@@ -314,8 +299,8 @@ class QueryEngine:
 
 
 def background_chance(rate: float) -> float:
-    """The chance that a document of BACKGROUND_DOC_WORDS everyday English words has a word of this rate."""
-    return 1 - math.exp(-BACKGROUND_DOC_WORDS * rate) if rate > 0 else 0.0
+    """The chance that a document of RANKING.background_doc_words everyday English words has a word of this rate."""
+    return 1 - math.exp(-RANKING.background_doc_words * rate) if rate > 0 else 0.0
 
 
 def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
@@ -323,7 +308,7 @@ def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple
 
     Synonyms, derived forms and hypernyms of the word's two commonest senses (`fridge` ->
     `appliance`, `erase` -> `delete`), in the data file's order (commonest sense first), at most
-    MAX_RELATED, one per stem. The file lists only real English words, so a word the collection
+    RANKING.related_words, one per stem. The file lists only real English words, so a word the collection
     lacks is either read as a typo (not English) or expanded here, never both. The browser gets
     these lists precomputed (search/export.py).
     """
@@ -331,8 +316,8 @@ def related_candidates(word: str, has_term: Callable[[str], bool]) -> list[tuple
 
 
 def choose_related(candidates: Candidates, has_term: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """The first MAX_RELATED of a word's candidates (RelatedWords.candidates) that the collection has."""
-    return list(itertools.islice((pair for pair in candidates if has_term(pair[0])), MAX_RELATED))
+    """The first RANKING.related_words of a word's candidates (RelatedWords.candidates) that the collection has."""
+    return list(itertools.islice((pair for pair in candidates if has_term(pair[0])), RANKING.related_words))
 
 
 def nearest_words(word: str, vocabulary: dict[str, int], limit: int) -> list[tuple[str, int]]:
@@ -363,6 +348,7 @@ class ConceptScorer:
         self.impacts = reader.impacts  # the reader reads each term once
 
     def scores(self) -> dict[int, float]:
+        k1 = RANKING.k1
         totals: dict[int, float] = {}
         for concept in self.concepts:
             concept_tf: dict[int, float] = {}
@@ -382,12 +368,13 @@ class ConceptScorer:
                 into.update({docnum: combine(get(docnum, 0.0), value) for docnum, value in found.items()})
             get = concept_tf.get
             concept_tf.update({docnum: get(docnum, 0.0) + value for docnum, value in best_reading.items()})
-            # The background prior (see BACKGROUND_PRIOR) only ever raises a word's document count.
+            # The background prior (search/ranking.py's background_prior) only ever raises a word's document count.
             expected = self.reader.doc_count * concept.background
-            documents = max(len(concept_tf), (len(concept_tf) + BACKGROUND_PRIOR * expected) / (1 + BACKGROUND_PRIOR))
+            prior = RANKING.background_prior
+            documents = max(len(concept_tf), (len(concept_tf) + prior * expected) / (1 + prior))
             idf = math.log(1 + (self.reader.doc_count - documents + 0.5) / (documents + 0.5))
             get = totals.get
-            totals.update({docnum: get(docnum, 0.0) + idf * tf * (K1 + 1) / (K1 + tf) for docnum, tf in concept_tf.items()})
+            totals.update({docnum: get(docnum, 0.0) + idf * tf * (k1 + 1) / (k1 + tf) for docnum, tf in concept_tf.items()})
         return totals
 
     def matched_terms(self, docnum: int) -> set[str]:

@@ -31,6 +31,14 @@ def isolated_cache(test_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return test_home / ".cache"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="write tests/golden/rankings.json again from the Python engine (see tests/test_golden_rankings.py)",
+    )
+
+
 @pytest.fixture(autouse=True)
 def isolated_index(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keeps every test's index out of the user's cache."""

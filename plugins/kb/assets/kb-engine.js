@@ -1,7 +1,9 @@
 /* Service KB search engine for the browser: the same query semantics and the same numbers as
  * `kb search` (search/query.py), read from the static files that search/export.py writes.
- * Step for step a port of QueryEngine; when one changes, so must the other
- * (tests/test_browser_parity.py compares them on the dev set). */
+ * Step for step a port of QueryEngine; when one changes, so must the other. Every weight, limit
+ * and rule parameter comes from the manifest's `ranking` (search/ranking.py), never from a literal
+ * here. tests/test_golden_rankings.py and tests/test_engine_parity.py hold the two engines to the
+ * same rankings. */
 (function (root) {
   "use strict";
 
@@ -80,26 +82,37 @@
     return word.replace(/([b-df-hj-np-tv-z])\1$/, "$1");
   }
 
-  function tagKey(text) {
-    var colon = text.indexOf(":");
-    if (colon >= 0) {
-      var category = squash(text.slice(0, colon)).toLowerCase();
-      var subject = squash(text.slice(colon + 1)).toLowerCase();
-      return subject ? category + ":" + subject : category;
-    }
-    return squash(text).toLowerCase();
+  // Python's str.casefold: each character's lower case, unless `folding` (the manifest's
+  // case_folding, from search/analysis.py's casefold_exceptions) folds it otherwise (`ß` -> `ss`).
+  function caseFold(text, folding) {
+    if (/^[\x00-\x7f]*$/.test(text) || !folding) return text.toLowerCase();
+    return Array.from(text, function (character) {
+      return Object.prototype.hasOwnProperty.call(folding, character) ? folding[character] : character.toLowerCase();
+    }).join("");
   }
 
-  function editLimit(word) {
-    if (word.length < 4 || /^[0-9]+$/.test(word)) return 0;
-    return word.length < 7 ? 1 : 2;
+  // As search/analysis.py's tag_key; `folding` as caseFold's.
+  function tagKey(text, folding) {
+    var colon = text.indexOf(":");
+    if (colon >= 0) {
+      var category = caseFold(squash(text.slice(0, colon)), folding);
+      var subject = caseFold(squash(text.slice(colon + 1)), folding);
+      return subject ? category + ":" + subject : category;
+    }
+    return caseFold(squash(text), folding);
+  }
+
+  // As search/analysis.py's edit_limit; `ranking` is the manifest's (search/ranking.py).
+  function editLimit(word, ranking) {
+    if (word.length < ranking.typo_min_length || /^[0-9]+$/.test(word)) return 0;
+    return word.length < ranking.two_typos_min_length ? 1 : 2;
   }
 
   // As search/analysis.py's suggestion_limit: a suggestion may be further than a typo correction,
   // but at most a third of the word's letters away.
-  function suggestionLimit(word) {
-    var limit = editLimit(word);
-    return limit ? Math.max(limit, Math.floor(word.length / 3)) : 0;
+  function suggestionLimit(word, ranking) {
+    var limit = editLimit(word, ranking);
+    return limit ? Math.max(limit, Math.floor(word.length / ranking.suggestion_divisor)) : 0;
   }
 
   // Optimal string alignment distance (adjacent transpositions count as one edit), as rapidfuzz's
@@ -248,7 +261,7 @@
     var self = this;
     this.postings = this.postings || Object.create(null);
     if (term in this.postings) return Promise.resolve(this.postings[term]);
-    var scale = Math.pow(10, this.manifest.impact_digits);
+    var scale = Math.pow(10, this.manifest.ranking.impact_digits);
     return this.termShard(term).then(function (shard) {
       var flat = ownValue(shard, term, null), postings = null;
       if (flat) {
@@ -313,7 +326,7 @@
   };
 
   // ---- query semantics (search/query.py) -----------------------------------------------
-  var TIER_EXACT_TAG = 2, TIER_CATEGORY = 1;
+  // Every weight, limit and rule parameter is the manifest's `ranking` (search/ranking.py).
 
   function nearestWords(word, vocab, limit) {
     var found = [];
@@ -338,28 +351,28 @@
 
   // Real English words are not typos, and are completed only as the last word (still being typed).
   Engine.prototype.repairs = function (word, last) {
-    var self = this, m = this.manifest;
-    var english = word.length >= 3 ? this.isEnglish(word) : Promise.resolve(false);
+    var self = this, r = this.manifest.ranking;
+    var english = word.length >= r.fragment_min_length ? this.isEnglish(word) : Promise.resolve(false);
     return Promise.all([this.vocabulary(), english]).then(function (got) {
       var vocab = got[0], english = got[1], repairs = [];
-      var limit = editLimit(word);
+      var limit = editLimit(word, r);
       if (limit && !english) {
         var closest = nearestWords(word, vocab, limit);
         if (closest.length) {
           var best = closest[0][1];
-          closest.filter(function (c) { return c[1] === best; }).slice(0, m.limits.typo_candidates).forEach(function (c) {
-            repairs.push({ terms: [stemWord(c[0])], weight: m.weights.typo[String(c[1])], kind: "typo", text: c[0], reading: true });
+          closest.filter(function (c) { return c[1] === best; }).slice(0, r.typo_candidates).forEach(function (c) {
+            repairs.push({ terms: [stemWord(c[0])], weight: r.typo_weights[String(c[1])], kind: "typo", text: c[0], reading: true });
           });
         }
       }
-      if (word.length >= 3 && (last || !english)) repairs.push.apply(repairs, self.completionReadings(vocab, word));
+      if (word.length >= r.fragment_min_length && (last || !english)) repairs.push.apply(repairs, self.completionReadings(vocab, word));
       return repairs;
     });
   };
 
   // A fragment's completions as readings of it (search/query.py's _completions).
   Engine.prototype.completionReadings = function (vocab, word) {
-    var weight = this.manifest.weights.prefix;
+    var weight = this.manifest.ranking.prefix_weight;
     return this.completions(vocab, word).map(function (c) {
       return { terms: [stemWord(c)], weight: weight, kind: "prefix", text: c, reading: true };
     });
@@ -370,7 +383,7 @@
   // another stem than its own.
   Engine.prototype.fragmentCompletions = function (word, ownTerm) {
     var self = this;
-    if (word.length < 3) return Promise.resolve([]);
+    if (word.length < this.manifest.ranking.fragment_min_length) return Promise.resolve([]);
     return this.vocabulary().then(function (vocab) {
       if (vocab.df.has(word)) return [];
       var completions = self.completionReadings(vocab, word);
@@ -382,7 +395,7 @@
   Engine.prototype.completions = function (vocab, word) {
     return wordsStartingWith(vocab, word).filter(function (w) { return w !== word; }).sort(function (a, b) {
       return vocab.df.get(b) - vocab.df.get(a) || (a < b ? -1 : a > b ? 1 : 0);
-    }).slice(0, this.manifest.limits.prefix_candidates);
+    }).slice(0, this.manifest.ranking.prefix_candidates);
   };
 
   Engine.prototype.matchRule = function (bases, start) {
@@ -417,16 +430,16 @@
       this.matchRule(bases, position)[1].forEach(function (e) { e[0].forEach(prefetch); });
     }
     var last = queryWords[queryWords.length - 1];
-    if (this.vocabLoaded && last && last.length >= 3 && !this.stopwords.has(last) && !this.vocabLoaded.df.has(last)) {
+    if (this.vocabLoaded && last && last.length >= this.manifest.ranking.fragment_min_length && !this.stopwords.has(last) && !this.vocabLoaded.df.has(last)) {
       this.completions(this.vocabLoaded, last).map(stemWord).forEach(prefetch);
     }
   };
 
   Engine.prototype.concepts = function (queryWords, parsed) {
-    var self = this, m = this.manifest;
+    var self = this, r = this.manifest.ranking;
     // Background prior (search/query.py): the chance a document of everyday English has the word.
     function backgroundSetter(concept) {
-      return function (rate) { concept.background = rate > 0 ? 1 - Math.exp(-m.background.doc_words * rate) : 0; };
+      return function (rate) { concept.background = rate > 0 ? 1 - Math.exp(-r.background_doc_words * rate) : 0; };
     }
     var stems = queryWords.map(stemWord);
     var bases = queryWords.map(baseForm);
@@ -448,7 +461,7 @@
           if (!last) return;
           // Its own stem is only one of the words it may become: no stronger than the others.
           pending.push(self.fragmentCompletions(word, stems[position]).then(function (list) {
-            if (list.length) { repairs[position] = list; ownWeight[position] = m.weights.prefix; }
+            if (list.length) { repairs[position] = list; ownWeight[position] = r.prefix_weight; }
           }));
           return;
         }
@@ -482,7 +495,7 @@
           var reading = spanLength === 1 && Object.prototype.hasOwnProperty.call(repairs, position);
           alternatives.push({ terms: ownTerms, weight: weight, kind: "word", text: content.map(function (i) { return queryWords[i]; }).join(" "), reading: reading });
         }
-        expansions.forEach(function (e) { alternatives.push({ terms: e[0], weight: m.weights.synonym, kind: "synonym", text: e[1] }); });
+        expansions.forEach(function (e) { alternatives.push({ terms: e[0], weight: r.synonym_weight, kind: "synonym", text: e[1] }); });
         if (spanLength === 1) {
           (repairs[position] || []).forEach(function (r) {
             if (r.terms.join(" ") !== ownTerms.join(" ")) alternatives.push(r);
@@ -493,7 +506,7 @@
           if (!length && ownTerms.length && !Object.prototype.hasOwnProperty.call(parsed.corrections, word) && !parsed.names[position]) {
             var have = alternatives.map(function (a) { return a.terms.join(" "); });
             (related[position] || []).forEach(function (term) {
-              if (have.indexOf(term) < 0) alternatives.push({ terms: [term], weight: m.weights.related, kind: "related", text: term });
+              if (have.indexOf(term) < 0) alternatives.push({ terms: [term], weight: r.related_weight, kind: "related", text: term });
             });
           }
         }
@@ -516,7 +529,7 @@
     var self = this;
     var text = query.split(/\s+/).filter(Boolean).join(" ");
     var parsed = { text: text, tagKey: null, categoryKey: null, concepts: [], corrections: {} };
-    var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " ")) : "";
+    var key = stripChars(text, ": ") ? tagKey(stripChars(stripChars(text, ":"), " "), this.manifest.case_folding) : "";
     var lookups = [];
     if (key) {
       lookups.push(this.tagDocs("tag:" + key).then(function (docs) {
@@ -531,8 +544,8 @@
         lookups.push(this.tagDocs("category:" + key).then(function (docs) { if (docs.length) { parsed.categoryKey = key; parsed.categoryDocs = docs; } }));
       }
     }
-    var queryWords = words(text).slice(0, this.manifest.limits.query_words);
-    parsed.names = nameLike(text).slice(0, this.manifest.limits.query_words);
+    var queryWords = words(text).slice(0, this.manifest.ranking.query_words);
+    parsed.names = nameLike(text).slice(0, this.manifest.ranking.query_words);
     // The tag lookups and the words' postings do not depend on each other: fetch them together.
     return Promise.all([Promise.all(lookups), this.concepts(queryWords, parsed)]).then(function (done) {
       parsed.concepts = done[1];
@@ -544,7 +557,7 @@
   // procedures); each document's additions happen in the order of search/query.py's, so the
   // floating-point results are the same. -> {totals, scored (a flag per document), docs (those scored)}
   Engine.prototype.score = function (concepts) {
-    var self = this, k1 = this.manifest.k1, count = this.manifest.documents;
+    var self = this, r = this.manifest.ranking, k1 = r.k1, count = this.manifest.documents;
     var terms = [];
     concepts.forEach(function (c) { c.alternatives.forEach(function (a) { a.terms.forEach(function (t) { terms.push(t); }); }); });
     return Promise.all(terms.map(function (t) { return self.impacts(t); })).then(function () {
@@ -577,7 +590,7 @@
             if (lowest >= 0) add(first.docs[i], weight * lowest);
           }
         });
-        var prior = self.manifest.background.prior;
+        var prior = r.background_prior;
         var documents = Math.max(matched.length, (matched.length + prior * count * concept.background) / (1 + prior));
         var idf = Math.log(1 + (count - documents + 0.5) / (documents + 0.5));
         matched.forEach(function (doc) {
@@ -636,9 +649,9 @@
     var self = this;
     return this.vocabulary().then(function (vocab) {
       var suggestion = [], changed = false;
-      words(parsed.text).slice(0, self.manifest.limits.query_words).forEach(function (word) {
+      words(parsed.text).slice(0, self.manifest.ranking.query_words).forEach(function (word) {
         if (vocab.df.has(word) || self.stopwords.has(word)) { suggestion.push(word); return; }
-        var closest = nearestWords(word, vocab, suggestionLimit(word));
+        var closest = nearestWords(word, vocab, suggestionLimit(word, self.manifest.ranking));
         if (closest.length) { suggestion.push(closest[0][0]); changed = true; }
       });
       return changed ? suggestion.join(" ") : null;
@@ -656,13 +669,13 @@
     return this.file("docs/" + pad(chunk, 4) + ".json").then(function (docs) { return docs[docid - chunk * chunkSize]; });
   };
 
-  // The `limit` best candidates, best first: by tier, then score at 6 decimals (rounded as
-  // search/query.py's rank), then path. Document ids follow the paths' sorted order, so the id
+  // The `limit` best candidates, best first: by tier, then score at the ranking's score_decimals
+  // (rounded as search/query.py's rank), then path. Document ids follow the paths' sorted order, so the id
   // breaks ties, and the cut is found in one pass over the candidates instead of sorting them all.
-  function topDocuments(candidates, tier, totals, limit) {
-    var top = [], topTier = [], topScore = [];
+  function topDocuments(candidates, tier, totals, limit, scoreDecimals) {
+    var top = [], topTier = [], topScore = [], scale = Math.pow(10, scoreDecimals);
     for (var i = 0; i < candidates.length; i++) {
-      var doc = candidates[i], docTier = tier[doc], score = Math.round(totals[doc] * 1e6);
+      var doc = candidates[i], docTier = tier[doc], score = Math.round(totals[doc] * scale);
       var at = top.length;
       // Candidates come in no particular order, so an equal rank goes after a smaller id only.
       while (at > 0 && (docTier > topTier[at - 1] || (docTier === topTier[at - 1] &&
@@ -684,16 +697,17 @@
     limit = limit || 10;
     return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
       return self.score(parsed.concepts).then(function (scored) {
-        var tier = new Uint8Array(self.manifest.documents), candidates = scored.docs.slice();
+        var r = self.manifest.ranking, candidates = scored.docs.slice();
+        var tier = new Uint8Array(self.manifest.documents).fill(r.tier_text);
         var addTier = function (value) {
           return function (doc) {
-            if (!scored.scored[doc] && !tier[doc]) candidates.push(doc);
+            if (!scored.scored[doc] && tier[doc] === r.tier_text) candidates.push(doc);
             tier[doc] = value;
           };
         };
-        (parsed.categoryDocs || []).forEach(addTier(TIER_CATEGORY));
-        (parsed.tagDocs || []).forEach(addTier(TIER_EXACT_TAG));
-        var head = topDocuments(candidates, tier, scored.totals, limit);
+        (parsed.categoryDocs || []).forEach(addTier(r.tier_category));
+        (parsed.tagDocs || []).forEach(addTier(r.tier_exact_tag));
+        var head = topDocuments(candidates, tier, scored.totals, limit, r.score_decimals);
         var results = new Array(head.length), ready = 0;
         var respond = function (list) {
           return { query: String(query), results: list, total: candidates.length, corrections: parsed.corrections, didYouMean: null };
@@ -704,7 +718,7 @@
           return self.docData(doc).then(function (data) {
             results[i] = {
               path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
-              score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === TIER_EXACT_TAG, self.manifest.match_fields, data.alternates)
+              score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === r.tier_exact_tag, self.manifest.match_fields, data.alternates)
             };
             var before = ready;
             while (ready < results.length && results[ready]) ready++;
