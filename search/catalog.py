@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .model import Procedure, Tag, slugify
+from .procedure import Procedure, Tag, slugify
 from .review import ReviewItem, by_owner, due_for_review, review_interval, review_state
 from .vocabulary import Vocabulary
 
