@@ -14,11 +14,10 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .settings import SYNONYMS_FILE, TAGS_FILE
+from .settings import Flags, SettingError, Settings, find_project, read_mkdocs_config, resolve
 
 PROG = "kb"
 PROGRESS_MIN_FILES = 200  # smaller jobs finish before progress output would help
@@ -29,92 +28,18 @@ class UserError(Exception):
 
 
 # ---- settings ------------------------------------------------------------------------------
-@dataclass
-class Settings:
-    procedures: Path
-    index_dir: Path | None
-    synonyms: Path | None
-    tags_file: Path | None = None  # the tag vocabulary (tags.yml); None: no vocabulary checks
-    review_days: int | None = None  # review_days of the kb plugin in mkdocs.yml, if set
-
-
-def _mkdocs_settings(config_path: Path) -> dict[str, object]:
-    """docs_dir and the kb plugin's options from mkdocs.yml, without importing MkDocs."""
-    import yaml
-
-    class Lenient(yaml.SafeLoader):
-        pass
-
-    # mkdocs.yml may carry tags such as !!python/name or !ENV; their values do not matter here.
-    Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
-    try:
-        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=Lenient) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UserError(f"cannot read {config_path}: {exc}") from exc
-    if not isinstance(data, dict):
-        return {}
-    found: dict[str, object] = {}
-    if isinstance(data.get("docs_dir"), str):
-        found["docs_dir"] = data["docs_dir"]
-    for plugin in data.get("plugins") or []:
-        if isinstance(plugin, dict) and isinstance(plugin.get("kb"), dict):
-            found.update({f"kb.{k}": v for k, v in plugin["kb"].items()})
-    return found
-
-
-def find_project(start: Path) -> tuple[Path, Path | None]:
-    """The project folder, as git finds its repository: the nearest folder from `start` upwards
-    that holds mkdocs.yml (returned with it), else the nearest that holds a `procedures` folder,
-    else `start` itself (without a config)."""
-    folders = [start, *start.parents]
-    for folder in folders:
-        if (folder / "mkdocs.yml").is_file():
-            return folder, folder / "mkdocs.yml"
-    return next((folder for folder in folders if (folder / "procedures").is_dir()), start), None
-
-
-def _shown(path: Path) -> Path:
-    """A path in the project as short as it can be shown: relative to the current folder."""
-    return Path(os.path.relpath(path))
-
-
 def resolve_settings(args: argparse.Namespace) -> Settings:
-    """--procedures, else docs_dir of the project's mkdocs.yml, else the project's procedures folder;
-    likewise index, synonyms and tag vocabulary. The project is found from the current folder
-    upwards (`find_project`), so kb works from any folder inside it."""
-    project, config = (Path.cwd(), None) if args.procedures else find_project(Path.cwd())
-    options = _mkdocs_settings(config) if config is not None else {}
-
-    def in_project(value: object) -> Path:
-        return _shown(project / str(value))
-
-    def path_option(name: str) -> Path | None:
-        return in_project(options[name]) if options.get(name) else None
-
-    procedures = Path(args.procedures) if args.procedures else in_project(options.get("docs_dir") or "procedures")
-    if not procedures.is_dir():
-        raise UserError(f"procedures folder '{procedures}' does not exist; give one with --procedures DIR")
-    index_dir = args.index_dir or path_option("kb.index_dir")
-    synonyms = args.synonyms or os.environ.get("KB_SYNONYMS") or path_option("kb.synonyms")
-    if synonyms is None and (project / SYNONYMS_FILE).is_file() and not args.procedures:
-        synonyms = in_project(SYNONYMS_FILE)
-    if synonyms is not None and not Path(str(synonyms)).is_file():
-        raise UserError(f"synonyms file '{synonyms}' does not exist")
-    tags_file = getattr(args, "tags_file", None) or path_option("kb.tags_file")
-    if tags_file is None and (project / TAGS_FILE).is_file() and not args.procedures:
-        tags_file = in_project(TAGS_FILE)
-    if tags_file is not None and not Path(str(tags_file)).is_file():
-        raise UserError(f"tag vocabulary '{tags_file}' does not exist")
-    review_days = options.get("kb.review_days")
-    if review_days is not None and (isinstance(review_days, bool) or not isinstance(review_days, int) or review_days < 1):
-        raise UserError(f"review_days of the kb plugin in mkdocs.yml must be a whole number of days, not '{review_days}'")
-    return Settings(
-        procedures,
-        Path(str(index_dir)) if index_dir else None,
-        Path(str(synonyms)) if synonyms else None,
-        Path(str(tags_file)) if tags_file else None,
-        review_days,
-    )
+    """The settings of `kb` (search/settings.py): its flags, the environment, and the project found
+    from the current folder upwards (so kb works from any folder inside it), unless --procedures
+    names the folder, in which case nothing beside mkdocs.yml is read."""
+    project, config = (None, None) if args.procedures else find_project(Path.cwd())
+    flags = Flags(args.procedures, args.index_dir, args.synonyms, getattr(args, "tags_file", None))
+    try:
+        docs_dir, options = read_mkdocs_config(config) if config is not None else (None, {})
+        return resolve(project, options, os.environ, flags, docs_dir=docs_dir, relative_paths=True)
+    except SettingError as exc:
+        hint = "; give one with --procedures DIR" if exc.setting == "procedures" else ""
+        raise UserError(f"{exc}{hint}") from None
 
 
 def load_vocabulary(settings: Settings):
@@ -584,7 +509,7 @@ def cmd_new(args: argparse.Namespace, settings: Settings) -> int:
         owner = _ask("Owner (the team that keeps it correct)", owner)
     owner = " ".join(owner.split())
 
-    path = _shown(settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md"))
+    path = Path(os.path.relpath(settings.procedures / (f"{area}/{slugify(title)}.md" if area else f"{slugify(title)}.md")))
     for note in new.notes:
         print(f"{PROG}: note: {note}", file=sys.stderr)
     for warning in new.warnings(tags, owner):
