@@ -91,3 +91,45 @@ def list_procedure_files(root: Path) -> dict[str, os.stat_result]:
 
 def relative_path(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+class SelectionError(ValueError):
+    """A file named on the command line that is not a procedure of the folder; one line for the user."""
+
+
+def procedure_at(root: Path, given: str) -> Path:
+    """The file a path names in the procedures folder: as given, without `.md`, or as the site's
+    URL path (`fulfillment/lost-parcel/`, with a leading slash, a site prefix or the whole address)."""
+    from urllib.parse import unquote, urlsplit
+
+    path = unquote(urlsplit(given).path if "://" in given else given).split("#")[0].split("?")[0]
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    exact = root / given
+    if exact.is_file() or not parts or ".." in parts:
+        return exact
+    for start in range(len(parts)):  # a site served below a prefix: /kb/fulfillment/lost-parcel/
+        rel = "/".join(parts[start:])
+        for name in (rel, f"{rel}.md", f"{rel}/index.md", f"{rel}/README.md"):
+            if (root / name).is_file():
+                return root / name
+    return exact
+
+
+def select_files(paths: list[str], root: Path, listed: dict[str, object]) -> list[str]:
+    """Files named on the command line (`kb check FILE...`), each as a path relative to the procedures folder. A file may be
+    given relative to the current folder (as git and pre-commit give them) or to the procedures folder."""
+    selected = []
+    base = root.resolve()
+    for given in paths:
+        candidate = Path(given)
+        path = next((p for p in (candidate, root / candidate) if p.exists()), None)
+        if path is None:
+            raise SelectionError(f"'{given}' does not exist")
+        try:
+            rel = path.resolve().relative_to(base).as_posix()
+        except ValueError:
+            raise SelectionError(f"'{given}' is not in the procedures folder '{root}'") from None
+        if rel not in listed:
+            raise SelectionError(f"'{given}' is not a procedure file (a .md file, not hidden)")
+        selected.append(rel)
+    return list(dict.fromkeys(selected))
