@@ -33,6 +33,10 @@ ALTERNATES_HEADING = re.compile(r"^##\s+alternat(?:e|ive)\s+methods?\s*#*\s*$", 
 STEPS_HEADING = re.compile(r"^##\s+steps\s*#*\s*$", re.IGNORECASE)
 FENCE = re.compile(r"^\s*(```|~~~)")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Fields the site shows as text; markup in them is shown, never run, so it is a mistake to point out.
+TEXT_FIELDS = ("title", "tags", "summary", "owner", "keywords")
+# A start or end tag (`<img src=x>`, `</b>`); `<` in prose ("orders < $50", "<3", "<=") is not one.
+HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*)?/?>")
 
 
 class _FileChecker:
@@ -170,6 +174,22 @@ def _check_reviewed(front: FrontMatter, check: _FileChecker) -> _dt.date | None:
     return reviewed
 
 
+def _check_html(front: FrontMatter, check: _FileChecker) -> None:
+    """Warns on a tag-like `<name ...>` or `</name>` in a field the site shows as text."""
+    for key in TEXT_FIELDS:
+        value = front.values.get(key)
+        if isinstance(value, list):
+            items = zip(value, front.item_lines.get(key, []), strict=False)
+        else:
+            items = zip([value], [front.line(key)], strict=True)
+        for item, line in items:
+            found = HTML_TAG.search(item) if isinstance(item, str) else None
+            if found is not None:
+                closing, name, attributes = found.groups()
+                shown = f"<{closing}{name}{' ...' if attributes else ''}>"
+                check.warning(line, f"{key} contains HTML ({shown}); it is shown as text: write plain text")
+
+
 def _parse_body(body: str, first_line: int, check: _FileChecker) -> tuple[str, list[AlternateMethod]]:
     """Splits the body into the main Markdown and the `### ` alternates under `## Alternate methods`."""
     main: list[str] = []
@@ -227,6 +247,7 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     owner = _check_string(front, "owner", check)
     keywords = _check_keywords(front, check)
     reviewed = _check_reviewed(front, check)
+    _check_html(front, check)
     main_markdown, alternates = _parse_body(body, body_line, check)
     field_lines = front.lines | {f"tag:{key}": line for key, line in tag_lines.items()}
     procedure = Procedure(
