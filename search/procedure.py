@@ -49,7 +49,7 @@ def squash(text: str) -> str:
 @dataclass(frozen=True)
 class Tag:
     """A keyword tag: `Category: Subject` or a bare `Category`. Derived forms are computed once
-    (a site build asks for them tens of thousands of times)."""
+    (a site build asks for them for every tag of every page)."""
 
     category: str
     subject: str = ""
