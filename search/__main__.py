@@ -1,3 +1,5 @@
+"""`python -m search`: the same as the `kb` command."""
+
 import sys
 
 from .cli import main

@@ -11,8 +11,9 @@ import datetime as _dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from .model import Procedure, Tag, slugify
+from .procedure import Procedure, Tag, slugify
 from .review import ReviewItem, by_owner, due_for_review, review_interval, review_state
 from .vocabulary import Vocabulary
 
@@ -210,3 +211,29 @@ def area_title(area: str, category_labels: dict[str, str]) -> str:
         label = category_labels.get(words.casefold())
         parts.append(label if label else words[:1].upper() + words[1:])
     return " / ".join(parts)
+
+
+def tag_tree(procedures: Iterable[Procedure], vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
+    """The tag tree as `kb tags` shows it: each category (as first spelled, with its tags.yml
+    description and its number of procedures), its subjects with their procedures, and the
+    procedures tagged with the bare category; categories and subjects in sorted order."""
+    tree: dict[str, dict[str, list[str]]] = {}
+    labels: dict[str, str] = {}
+    for procedure in procedures:
+        for tag in procedure.tags:
+            labels.setdefault(tag.category_key, tag.category)
+            tree.setdefault(tag.category_key, {}).setdefault(tag.subject, []).append(procedure.path)
+    return [
+        {
+            "category": labels[key],
+            "description": vocabulary.description(labels[key]) if vocabulary is not None else "",
+            "count": len({path for paths in subjects.values() for path in paths}),
+            "subjects": [
+                {"subject": subject, "tag": f"{labels[key]}: {subject}", "count": len(paths), "procedures": sorted(paths)}
+                for subject, paths in sorted(subjects.items())
+                if subject
+            ],
+            "procedures": sorted(subjects.get("", [])),
+        }
+        for key, subjects in sorted(tree.items())
+    ]

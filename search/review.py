@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .model import Procedure
+    from .procedure import Procedure
     from .vocabulary import Vocabulary
 
 DEFAULT_REVIEW_DAYS = 180

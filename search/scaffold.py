@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .model import NEW_CONTEXT_LINE, NEW_STEP_LINE, Procedure, Tag, tag_problem
+from .procedure import NEW_CONTEXT_LINE, NEW_STEP_LINE, Procedure, Tag, tag_problem
 
 if TYPE_CHECKING:
     from .vocabulary import Vocabulary
@@ -246,7 +246,7 @@ class NewProcedure:
 
     def usual_area(self, tags: list[str]) -> str:
         """The folder where procedures of the first known category live most, else the category's slug."""
-        from .model import slugify
+        from .procedure import slugify
 
         found = self._category_procedures(tags)
         return _most_common(p.area for p in found) if found else slugify(Tag.parse(tags[0]).category)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import base_form, fold, is_stopword, words
-from .model import Problem, Procedure, Tag, tag_problem
+from .procedure import Problem, Procedure, Tag, tag_problem
 
 SUGGESTION_CUTOFF = 70  # rapidfuzz ratio (0-100) for "did you mean"
 DERIVED_SUFFIXES = ("s", "es", "ed", "ing", "ment", "ments", "ion", "ions", "ation", "ations")

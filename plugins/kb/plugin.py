@@ -120,16 +120,16 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         loop = symlink_loop(docs_dir)
         if loop is not None:  # MkDocs follows links to folders while it lists docs_dir, forever here
             raise PluginError(f"kb: '{loop}' is a link to a folder that contains it, which MkDocs would list forever; remove the link")
-        self.index_dir = Path(self.config.index_dir) if self.config.index_dir else None
+        project = Path(config.config_file_path).parent if config.config_file_path else None
+        options = {name: self.config[name] for name in ("index_dir", "synonyms", "tags_file", "review_days")}
         try:  # before anything is built: an index folder that is not the engine's to write is refused
+            resolved = settings.resolve(project, options, os.environ, docs_dir=docs_dir)
+            self.index_dir, self.synonyms, self.tags_file = resolved.index_dir, resolved.synonyms, resolved.tags_file
             export.check_placements(
                 docs_dir, self.index_dir, Path(config.site_dir) / self.config.search_dir, protected=[Path(config.site_dir)]
             )
-            project = Path(config.config_file_path).parent if config.config_file_path else None
-            self.synonyms = settings.synonyms_file(self.config.synonyms, project)
         except (FolderRefused, settings.SettingError) as refused:
             raise PluginError(f"kb: {refused}") from None
-        self.tags_file = settings.tags_file(self.config.tags_file, project)
         self.vocabulary = load_vocabulary(self.tags_file, docs_dir) if self.tags_file is not None else None
         result = load_procedures(docs_dir, self.vocabulary, cache=_LOADED.setdefault(docs_dir.resolve(), {}))
         self._report(result, strict=self.config.strict)

@@ -1,0 +1,105 @@
+"""The command line of `kb`: every command, its arguments and options, and their help text.
+
+Promises: the usage and help `kb --help` and `kb COMMAND --help` print; `args.command` names the
+command (search/cli.py runs it). Nothing here reads files or imports the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+PROG = "kb"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Search and maintain the procedure knowledge base.",
+        epilog=(
+            "Examples:\n  kb search late shipment\n  kb search 'Complaint: Late Shipment' --limit 3\n"
+            "  kb show complaints/late-shipment.md\n  kb check\n"
+            '  kb new "Complaint: Late Shipment" --title "Late shipment complaint"\n  kb review\n  kb eval tests/queries.jsonl'
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--procedures", metavar="DIR", help="folder of procedure files (default: docs_dir of ./mkdocs.yml, else ./procedures)"
+    )
+    parser.add_argument("--index-dir", metavar="DIR", help="where the index is kept (default: a cache folder; env KB_INDEX_DIR)")
+    parser.add_argument("--synonyms", metavar="FILE", help="extra synonyms file (default: ./synonyms.txt if present; env KB_SYNONYMS)")
+    parser.add_argument(
+        "--tags-file",
+        metavar="FILE",
+        help="the tag vocabulary (default: tags_file of the kb plugin in ./mkdocs.yml, else ./tags.yml if present)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    search = commands.add_parser(
+        "search",
+        help="search procedures",
+        description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.",
+    )
+    search.add_argument("query", nargs="+", help="words, a tag such as 'Complaint: Late Shipment', or '-' for batch mode")
+    search.add_argument("--tag", help="only procedures with this tag (or category)")
+    search.add_argument("--limit", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--json", action="store_true", help="print results as JSON")
+
+    show = commands.add_parser("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
+    show.add_argument("path", help="e.g. complaints/late-shipment.md")
+
+    tags = commands.add_parser("tags", help="list tags by category with counts")
+    tags.add_argument("--json", action="store_true", help="print the tag tree as JSON")
+
+    check = commands.add_parser(
+        "check",
+        help="validate every procedure file",
+        description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.",
+    )
+    check.add_argument("files", nargs="*", metavar="FILE", help="check only these procedure files (the cross-file checks still see all)")
+    check.add_argument("--strict", action="store_true", help="warnings fail too")
+    check.add_argument("--format", choices=("text", "github", "json"), default="text", help="output format (github: workflow annotations)")
+
+    new = commands.add_parser(
+        "new",
+        help="write a new procedure from the template",
+        description=(
+            "Write a new procedure file with the front matter and the standard sections, in the folder where procedures "
+            "of its first tag's category live (or --area), named after the title. Never overwrites. "
+            "In a terminal, asks for what is not given."
+        ),
+    )
+    new.add_argument("tags", nargs="*", metavar="TAG", help="its tags, such as 'Complaint: Late Shipment' (the first decides the folder)")
+    new.add_argument("--title", help="the procedure's name as a rep would say it (also gives the file name)")
+    new.add_argument("--area", help="the sub-folder to write it in (default: where procedures of the same category are)")
+    new.add_argument("--owner", help="the team that keeps it correct (default: the usual owner of the category)")
+    new.set_defaults(subparser=new)
+
+    review = commands.add_parser(
+        "review",
+        help="list procedures due for review, by owner",
+        description="Procedures never reviewed, or reviewed longer ago than their review interval, grouped by owner.",
+    )
+    review.add_argument("--days", type=int, help="default review interval in days (default: review_days of the kb plugin, else 180)")
+    review.add_argument("--owner", help="only this owner's procedures")
+    review.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score judged search queries",
+        description=(
+            "Run judged queries (JSON lines: q, relevant, also, kind) and print the misses and top-1, MRR and recall@5 per kind. "
+            "With --baseline, exit 1 when a query that passed in the baseline (first result right) fails now."
+        ),
+    )
+    evaluate.add_argument("queries", metavar="FILE", help="judged queries, such as tests/queries.jsonl")
+    evaluate.add_argument("--baseline", metavar="BASELINE", help="a baseline written by --write-baseline")
+    evaluate.add_argument(
+        "--write-baseline", nargs="?", const=True, metavar="FILE", help="write the results as the baseline (to FILE, else to --baseline)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    index = commands.add_parser(
+        "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."
+    )
+    index.add_argument("--full", action="store_true", help="rebuild from scratch")
+    return parser
