@@ -89,14 +89,13 @@ SEARCH_DATA = "kb-search/"
 PLUGIN_LOG = re.compile(r"^INFO\s+-\s+kb:.*$", re.MULTILINE)
 TIMEOUT_MS = 30_000
 
-# The targets of issue 3 ("Done when"); sizes they apply to.
+# The targets in force (issue 16 "Must hold"); sizes they apply to. What the plugin adds to the
+# build is reported for information only: that target is retired.
 TARGET_N = 10_000
-ADDED_N = 1_000
 TARGETS = {
     "build": 180.0,  # s, build with the plugin at 10,000
-    "added": 0.20,  # the plugin adds this much to the build at 1,000: (with - without) / without
-    "kb": 500.0,  # kB gzipped before the first result at 10,000
-    "warm": 100.0,  # ms
+    "kb": 600.0,  # kB gzipped fetched before the first result at 10,000, theme included
+    "warm": 50.0,  # ms
     "cold": 1000.0,  # ms
     "keystroke": 50.0,  # ms
     "linear": 1.25,  # s per 1,000 at the largest N / at the smallest (our reading of "grows linearly")
@@ -446,13 +445,10 @@ def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, o
     add("build with kb, index present (s)", col("build_warm"), ".1f")
     add("build without kb, 1-page nav (s)", col("build_plain"), ".1f")
     add("plugin adds (s) (cold - without)", col("plugin_added"), ".1f")
-    small = at(ADDED_N)
     add(
         "plugin adds (%): (with - without) / without, pairs' median",
         {n: 100 * rows[n]["added_paired"] for n in sizes},
         ".0f",
-        f"<= {100 * TARGETS['added']:.0f}% {where(ADDED_N)}",
-        rows[small]["added_paired"] <= TARGETS["added"],
     )
     table.append(
         (
@@ -485,8 +481,8 @@ def print_report(sizes: list[int], rows: dict[int, dict[str, Any]], runs: int, o
         if values:
             cells = {n: "" if n not in values else format(values[n], ".2f") for n in sizes}
             table.append((f"  marginal s per 1,000 ({label})", cells, "from the previous size", ""))
-    add_checked("kB before 1st result: search data", "kb_data", ".0f", "kb", "kB")
-    add("kB before 1st result: all files", col("kb_all"), ".0f")
+    add("kB before 1st result: search data", col("kb_data"), ".0f")
+    add_checked("kB before 1st result: all files", "kb_all", ".0f", "kb", "kB")
     add("  search data uncompressed (kB)", col("kb_raw"), ".0f")
     add_checked("focus to 1st result, cold (ms)", "cold", ".0f", "cold", "ms")
     add("  cold, worst run (ms)", col("cold_max"), ".0f")

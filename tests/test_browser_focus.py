@@ -121,8 +121,10 @@ def test_closing_and_reopening_on_a_phone(phone, sample_site: str) -> None:  # n
     phone.goto(sample_site)
     phone.tap(HEADER_ICON)
     phone.keyboard.type("badge")
+    # The search panel slides in (Material's transition); on a loaded machine a tap computed while
+    # it moves lands its mousedown on the arrow and its mouseup beside it, and no click results.
+    phone.wait_for_function("document.getAnimations().every((animation) => animation.playState !== 'running')")
     phone.tap("form[data-kb-form] label.md-search__icon[for='__search']")  # the back arrow
-    # Waited for, not read at once: on a loaded machine the tap's events may still be on their way.
     phone.wait_for_function("!document.getElementById('__search').checked", timeout=5000)
     phone.tap(HEADER_ICON)
     phone.wait_for_function("document.activeElement.matches('[data-kb-query]')", timeout=5000)
