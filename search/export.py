@@ -46,11 +46,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .analysis import STOPWORDS, Thesaurus, casefold_exceptions, english_word_stems, installed_table, load_thesaurus, related_words, stem
+from .analysis import STOPWORDS, Thesaurus, casefold_exceptions, english_word_stems, installed_table, load_thesaurus, stem
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
 from .model import FileCache
 from .query import MATCH_FIELDS, choose_related
 from .ranking import RANKING
+from .related import related_words
 from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
 FORMAT = 7

@@ -38,7 +38,7 @@ class IndexReader:
     def __init__(self, reader: WhooshReader) -> None:
         # A Whoosh reader, not a searcher: `whoosh.searching` imports the query parser and its
         # English morphology tables, which a search through impacts never uses.
-        self._reader = reader
+        self._whoosh = reader
         self._impacts: dict[str, dict[int, float]] = {}  # read once per open reader
 
     def __enter__(self) -> IndexReader:
@@ -48,11 +48,11 @@ class IndexReader:
         self.close()
 
     def close(self) -> None:
-        self._reader.close()
+        self._whoosh.close()
 
     @property
     def doc_count(self) -> int:
-        return self._reader.doc_count()
+        return self._whoosh.doc_count()
 
     def has_term(self, term: str) -> bool:
         """Whether a live procedure has the term (Whoosh's lexicon also keeps terms of deleted
@@ -62,36 +62,36 @@ class IndexReader:
     def impacts(self, term: str) -> dict[int, float]:
         """Document number -> impact of the term, for every live document containing it."""
         if term not in self._impacts:
-            self._impacts[term] = live_impacts(self._reader, term)
+            self._impacts[term] = live_impacts(self._whoosh, term)
         return self._impacts[term]
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:
         """Document numbers whose keyword field `tagkey` or `category` holds the value."""
         value = encode_key(value)
-        if (fieldname, value) not in self._reader:
+        if (fieldname, value) not in self._whoosh:
             return []
-        return list(self._reader.postings(fieldname, value).all_ids())
+        return list(self._whoosh.postings(fieldname, value).all_ids())
 
     def all_impacts(self) -> Iterator[tuple[str, dict[int, float]]]:
         """Every term of the scored field with its impacts (live documents only), in term order."""
-        for tbytes in self._reader.lexicon(IMPACT_FIELD):
+        for tbytes in self._whoosh.lexicon(IMPACT_FIELD):
             term = tbytes.decode("utf-8")
-            found = live_impacts(self._reader, term)
+            found = live_impacts(self._whoosh, term)
             if found:
                 yield term, found
 
     def documents(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(document number, stored fields) of every live document."""
-        for docnum in self._reader.all_doc_ids():
+        for docnum in self._whoosh.all_doc_ids():
             yield docnum, self.stored(docnum)
 
     def keyword_values(self, fieldname: str) -> Iterator[str]:
         """The decoded values of the `tagkey` or `category` keyword field."""
-        for value in self._reader.lexicon(fieldname):
+        for value in self._whoosh.lexicon(fieldname):
             yield decode_key(value.decode("utf-8") if isinstance(value, bytes) else value)
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        fields = self._reader.stored_fields(docnum)
+        fields = self._whoosh.stored_fields(docnum)
         return {"path": fields["path"], **fields["meta"]}
 
 

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .analysis import (
-    Candidates,
     Thesaurus,
     base_form,
     edit_limit,
     is_stopword,
     name_like,
-    related_words,
     stem,
     suggestion_limit,
     tag_key,
@@ -32,6 +30,7 @@ from .analysis import (
 )
 from .index import IndexReader, SearchIndex
 from .ranking import RANKING
+from .related import Candidates, related_words
 
 # The parameters (weights, limits, the background prior's constants) are search/ranking.py's.
 # The short fields a result's "Matched: ..." line names, in its order (then "body", then alternate methods).

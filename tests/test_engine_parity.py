@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import BUILTIN_SYNONYMS, RELATED_WORDS, Thesaurus, base_form, load_thesaurus, related_words, words
+from search.analysis import BUILTIN_SYNONYMS, RELATED_WORDS, Thesaurus, base_form, load_thesaurus, words
+from search.related import related_words
 
 from .parity import NODE, BrowserEngine, build, differences, python_answers
 

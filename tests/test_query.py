@@ -9,6 +9,7 @@ import pytest
 from search.analysis import Thesaurus, base_form, load_thesaurus, name_like, parse_synonym_lines, terms, words
 from search.index import SearchIndex
 from search.query import QueryEngine
+from search.related import related_words
 
 from .conftest import procedure_text
 
@@ -255,9 +256,9 @@ def test_installed_tables_equal_what_they_are_derived_from(tmp_path: Path, monke
         stems = analysis.english_word_stems()
         assert list(stems) == analysis._common_english_words()
         assert all(stems[word] == analysis.stem(word) for word in list(stems)[::97])
-        table = analysis.related_words().table()
-        assert table == analysis.related_words()._table()
-        related = analysis.related_words()
+        table = related_words().table()
+        assert table == related_words()._table()
+        related = related_words()
         assert all(term == analysis.stem(word) and candidates == related.candidates(word) for word, term, candidates in table[::97])
     extra = tmp_path / "synonyms.txt"
     extra.write_text("mailbox code => voicemail pin\n", encoding="utf-8")
