@@ -22,7 +22,7 @@ import datetime as _dt
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,11 +105,12 @@ def _read(text: str, vocabulary: Vocabulary) -> None:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         error(mark.line + 1 if mark is not None else 1, f"not valid YAML: {reason}")
         return
-    if root is None:
-        error(1, "the file is empty: add 'categories:' and one category per line")
-        return
-    if not isinstance(root, yaml.MappingNode):
-        error(root.start_mark.line + 1, "must be 'field: value' lines, starting with 'categories:'")
+    if not _is_mapping(
+        root,
+        error,
+        "the file is empty: add 'categories:' and one category per line",
+        "must be 'field: value' lines, starting with 'categories:'",
+    ):
         return
     categories_node = None
     for key_node, value_node in root.value:
@@ -125,11 +126,12 @@ def _read(text: str, vocabulary: Vocabulary) -> None:
                 error(line, "'require_owner' must be true or false")
         else:
             warning(line, f"unknown field '{key}' (expected 'categories' or 'require_owner')")
-    if categories_node is None:
-        error(1, "no 'categories:': list the allowed tag categories under it")
-        return
-    if not isinstance(categories_node, yaml.MappingNode):
-        error(categories_node.start_mark.line + 1, "'categories' must hold one 'Category: description' line per category")
+    if not _is_mapping(
+        categories_node,
+        error,
+        "no 'categories:': list the allowed tag categories under it",
+        "'categories' must hold one 'Category: description' line per category",
+    ):
         return
     for key_node, value_node in categories_node.value:
         line = key_node.start_mark.line + 1
@@ -147,6 +149,19 @@ def _read(text: str, vocabulary: Vocabulary) -> None:
             error(line, f"category '{name}' is listed twice (also on line {vocabulary.categories[name.casefold()].line})")
             continue
         vocabulary.categories[name.casefold()] = rule
+
+
+def _is_mapping(node: Any, error: Callable[[int, str], None], missing: str, not_mapping: str) -> bool:
+    """Whether a YAML node is a mapping; reports `missing` (at line 1) or `not_mapping` (at the node) if not."""
+    import yaml
+
+    if node is None:
+        error(1, missing)
+        return False
+    if not isinstance(node, yaml.MappingNode):
+        error(node.start_mark.line + 1, not_mapping)
+        return False
+    return True
 
 
 def _scalar(node: Any) -> Any:
