@@ -99,7 +99,7 @@ def measure(n: int, root: Path) -> dict[str, float | int | str]:
     if added != n:
         sys.exit(f"full build indexed {added} files, expected {n}")
     try:
-        row["vocab"] = len(json.loads((bench.index / "vocab.json").read_text(encoding="utf-8")))
+        row["vocab"] = len(json.loads((bench.index / "vocab.json").read_text(encoding="utf-8"))["words"])
     except (OSError, ValueError):
         row["vocab"] = "?"
     row["index_mb"] = sum(f.stat().st_size for f in bench.index.rglob("*") if f.is_file()) / 1e6
