@@ -100,7 +100,7 @@ def measure(n: int, root: Path) -> dict[str, float | int | str]:
         sys.exit(f"full build indexed {added} files, expected {n}")
     try:
         row["vocab"] = len(json.loads((bench.index / "vocab.json").read_text(encoding="utf-8"))["words"])
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError):
         row["vocab"] = "?"
     row["index_mb"] = sum(f.stat().st_size for f in bench.index.rglob("*") if f.is_file()) / 1e6
     print(f"  N={n:,}: full build {row['build_wall']:.1f} s; one-file updates ...", file=sys.stderr, flush=True)
