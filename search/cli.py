@@ -412,6 +412,19 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings | None], int]] = {
     "insights": cmd_insights,
 }
 NEEDS_NO_PROCEDURES = {"serve"}  # serves a built site: no procedures folder is read
+PROCEDURES_OPTIONAL = {"insights"}  # without them, the report names no best procedure (args.settings_problem says why)
+
+
+def _command_settings(args: argparse.Namespace) -> Settings | None:
+    if args.command in NEEDS_NO_PROCEDURES:
+        return None
+    try:
+        return resolve_settings(args)
+    except UserError as exc:
+        if args.command not in PROCEDURES_OPTIONAL or args.procedures:
+            raise
+        args.settings_problem = str(exc)
+        return None
 
 
 def _argument_problem(argv: list[str]) -> str | None:
@@ -443,8 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "limit", 1) < 1:
         parser.error("--limit must be at least 1")
     try:
-        settings = None if args.command in NEEDS_NO_PROCEDURES else resolve_settings(args)
-        return COMMANDS[args.command](args, settings)
+        return COMMANDS[args.command](args, _command_settings(args))
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -70,6 +70,8 @@ def cmd_insights(args: argparse.Namespace, settings: Settings | None) -> int:
     reports = read_reports(source, since)
     best = _best_procedure_finder(settings, best_procedure) if settings is not None else None
     report = build_report(reports, best)
+    if settings is None and report.misses:
+        print(f"kb: note: {args.settings_problem}; the report names no best procedure for the misses", file=sys.stderr)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

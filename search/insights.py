@@ -103,6 +103,7 @@ class InsightsReport:
     misses: list[QueryGroup]
     frequent: list[QueryGroup]
     unopened: list[QueryGroup]
+    looked_up: bool = True  # whether the engine was asked for the misses' best procedures
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -138,7 +139,7 @@ def build_report(reports: Iterable[SearchReport], best: Callable[[str], Suggesti
     unopened = most_searched(g for g in every.values() if g.results and not g.opened)
     times = sorted(r.at for r in reports if r.at is not None)
     iso = [t.isoformat().replace("+00:00", "Z") for t in (times[:1] + times[-1:])] if times else [None, None]
-    return InsightsReport(len(reports), len(every), iso[0], iso[-1], misses, most_searched(every.values()), unopened)
+    return InsightsReport(len(reports), len(every), iso[0], iso[-1], misses, most_searched(every.values()), unopened, best is not None)
 
 
 def best_procedure(engine: QueryEngine, query: str) -> Suggestion | None:
@@ -184,7 +185,9 @@ def report_markdown(report: InsightsReport) -> str:
         lines += ["| searches | what was searched | best procedure now | to do |", "|---:|---|---|---|"]
         for group in report.misses:
             suggestion = group.suggestion
-            if suggestion is None:
+            if not report.looked_up:
+                best, todo = "not looked up (no procedures folder)", ""
+            elif suggestion is None:
                 best, todo = "none", "a procedure may be missing"
             else:
                 via = f" (as {md(suggestion.via)})" if suggestion.via else ""
