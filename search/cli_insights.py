@@ -33,12 +33,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings | None) -> int:
     site, db = _paths(args)
     if not (site / "index.html").is_file():
         raise InsightsError(f"no built site in '{site}' (no index.html): run 'mkdocs build' first, or give --site DIR")
-    store = InsightsStore(db)
     try:
-        server = make_server(site, store, args.host, args.port)
+        server = make_server(site, args.host, args.port)
     except OSError as exc:
-        store.close()
         raise InsightsError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    try:
+        server.store = store = InsightsStore(db)
+    except InsightsError:
+        server.server_close()
+        raise
     host, port = server.server_address[:2]
     print(f"Serving {site} at http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
     print(f"Search reports to POST {INSIGHTS_PATH} are stored in {db}; read them with: kb insights --db {db}", file=sys.stderr)

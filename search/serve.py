@@ -25,9 +25,9 @@ REQUEST_TIMEOUT_S = 10  # a connection that sends nothing for this long is close
 
 
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Files of the site folder, and `POST /insights` into the store."""
+    """Files of the site folder, and `POST /insights` into the server's store."""
 
-    store: InsightsStore
+    server: SiteServer
     timeout = REQUEST_TIMEOUT_S
     protocol_version = "HTTP/1.1"
 
@@ -64,7 +64,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         except ReportError as exc:
             self._answer(400, str(exc))
             return
-        self.store.add(report)
+        self.server.store.add(report)
         self._answer(204, "")
 
     def _answer(self, status: int, message: str, close: bool = False) -> None:
@@ -83,17 +83,21 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class SiteServer(http.server.ThreadingHTTPServer):
-    """A threading HTTP server whose handler threads do not keep the process alive."""
+    """A threading HTTP server whose handler threads do not keep the process alive; `store`
+    receives the reports (set before serving)."""
 
     daemon_threads = True
     request_queue_size = 128
+    store: InsightsStore
 
 
-def make_server(site: Path, store: InsightsStore, host: str, port: int) -> SiteServer:
-    """The server of `site` with `store` behind POST /insights, bound but not yet serving
-    (port 0: a free port, in `server.server_address`)."""
-    handler = type("BoundSiteHandler", (SiteHandler,), {"store": store})
-    return SiteServer((host, port), functools.partial(handler, directory=str(site)))
+def make_server(site: Path, host: str, port: int, store: InsightsStore | None = None) -> SiteServer:
+    """The server of `site`, bound but not yet serving (port 0: a free port, in
+    `server.server_address`); `store` (else set `server.store` before serving) takes the reports."""
+    server = SiteServer((host, port), functools.partial(SiteHandler, directory=str(site)))
+    if store is not None:
+        server.store = store
+    return server
 
 
 def serve_in_thread(server: SiteServer) -> Callable[[], None]:

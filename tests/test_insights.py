@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def collector(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     (site / "index.html").write_text("<p>home</p>", encoding="utf-8")
     (site / "folder").mkdir()
     store = InsightsStore(tmp_path / "i.sqlite3")
-    server = make_server(site, store, "127.0.0.1", 0)
+    server = make_server(site, "127.0.0.1", 0, store)
     stop = serve_in_thread(server)
     yield server.server_address[1], tmp_path / "i.sqlite3"
     stop()
@@ -276,3 +277,15 @@ def test_kb_insights_finds_the_database_beside_the_site_of_mkdocs_yml(tmp_path: 
     done = run_kb("insights", "--json", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["searches"] == 1
+
+
+def test_kb_serve_on_a_port_in_use_says_so_and_creates_no_database(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>home</p>", encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = run_kb("serve", "--site", str(site), "--port", str(taken.getsockname()[1]))
+    assert done.returncode == 2 and "cannot listen on 127.0.0.1:" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [site]
