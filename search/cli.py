@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli_insights import cmd_insights, cmd_serve
 from .cli_parser import PROG, build_parser
 from .searching import query_engine, response_json, settings_vocabulary, unknown_tag
 from .settings import Flags, SettingError, Settings, find_project, read_mkdocs_config, resolve
@@ -398,7 +399,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ---- entry point -----------------------------------------------------------------------------
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings | None], int]] = {
     "search": cmd_search,
     "show": cmd_show,
     "tags": cmd_tags,
@@ -407,7 +408,23 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "review": cmd_review,
     "eval": cmd_eval,
     "index": cmd_index,
+    "serve": cmd_serve,
+    "insights": cmd_insights,
 }
+NEEDS_NO_PROCEDURES = {"serve"}  # serves a built site: no procedures folder is read
+PROCEDURES_OPTIONAL = {"insights"}  # without them, the report names no best procedure (args.settings_problem says why)
+
+
+def _command_settings(args: argparse.Namespace) -> Settings | None:
+    if args.command in NEEDS_NO_PROCEDURES:
+        return None
+    try:
+        return resolve_settings(args)
+    except UserError as exc:
+        if args.command not in PROCEDURES_OPTIONAL or args.procedures:
+            raise
+        args.settings_problem = str(exc)
+        return None
 
 
 def _argument_problem(argv: list[str]) -> str | None:
@@ -439,8 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "limit", 1) < 1:
         parser.error("--limit must be at least 1")
     try:
-        settings = resolve_settings(args)
-        return COMMANDS[args.command](args, settings)
+        return COMMANDS[args.command](args, _command_settings(args))
     except UserError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -452,10 +468,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: a message, never a traceback (KB_DEBUG=1 shows it)
         from .analysis import SynonymFileError
         from .index import IndexError_
+        from .insights_store import InsightsError
 
         if os.environ.get("KB_DEBUG"):
             raise
-        if isinstance(exc, SynonymFileError | IndexError_ | OSError):
+        if isinstance(exc, SynonymFileError | IndexError_ | InsightsError | OSError):
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set KB_DEBUG=1 for details)", file=sys.stderr)

@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Examples:\n  kb search late shipment\n  kb search 'Complaint: Late Shipment' --limit 3\n"
             "  kb show complaints/late-shipment.md\n  kb check\n"
             '  kb new "Complaint: Late Shipment" --title "Late shipment complaint"\n  kb review\n  kb eval tests/queries.jsonl'
+            "\n  kb serve\n  kb insights --since 2024-05-01"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -102,4 +103,32 @@ def build_parser() -> argparse.ArgumentParser:
         "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."
     )
     index.add_argument("--full", action="store_true", help="rebuild from scratch")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the built site and collect its search reports",
+        description=(
+            "Serve the built site and store the search reports its search box sends to POST /insights in a SQLite database. "
+            "The site sends them when built with the kb plugin option 'insights_url: /insights'."
+        ),
+    )
+    serve.add_argument("--site", metavar="DIR", help="the built site (default: site_dir of ./mkdocs.yml, else ./site)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    serve.add_argument("--db", metavar="FILE", help="the insights database (default: insights.sqlite3 beside the site folder)")
+
+    insights = commands.add_parser(
+        "insights",
+        help="report what reps searched: misses, frequent searches, results not opened",
+        description=(
+            "A Markdown report of the searches made in the site: those that found nothing (grouped by similar wording, with the "
+            "procedure the engine ranks best for each), the most frequent, and those whose results nobody opened."
+        ),
+    )
+    insights.add_argument(
+        "source", nargs="?", metavar="FILE.jsonl", help="search reports as JSON lines, from another collector (instead of --db)"
+    )
+    insights.add_argument("--db", metavar="FILE", help="the database kb serve writes (default: insights.sqlite3 beside the site folder)")
+    insights.add_argument("--since", metavar="DATE", help="only searches from this date (YYYY-MM-DD, UTC) or time on")
+    insights.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser

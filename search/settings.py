@@ -3,11 +3,12 @@ default review interval, resolved the same way for the `kb` command and the site
 
 Precedence, for each setting that has it (first found wins):
 
-1. a flag of `kb` (`--procedures`, `--index-dir`, `--synonyms`, `--tags-file`);
+1. a flag of `kb` (`--procedures`, `--index-dir`, `--synonyms`, `--tags-file`; `--site`, `--db`);
 2. the environment (`KB_INDEX_DIR`, `KB_SYNONYMS`);
 3. an option of the kb plugin in mkdocs.yml (`index_dir`, `synonyms`, `tags_file`, `review_days`;
-   the procedures folder is mkdocs.yml's `docs_dir`);
-4. a file of the default name beside mkdocs.yml (`synonyms.txt`, `tags.yml`; a `procedures` folder);
+   the procedures folder is mkdocs.yml's `docs_dir`, the built site its `site_dir`);
+4. a file of the default name beside mkdocs.yml (`synonyms.txt`, `tags.yml`; a `procedures` folder;
+   `insights.sqlite3` beside the site folder);
 5. the default: no extra synonyms, no vocabulary, the index in the engine's cache folder.
 
 Promises: a named file that does not exist is a `SettingError` with a one-line message; nothing
@@ -26,6 +27,8 @@ TAGS_FILE = "tags.yml"  # the default tag vocabulary (search/vocabulary.py), bes
 SYNONYMS_FILE = "synonyms.txt"  # the default extra synonyms file, beside mkdocs.yml
 PROCEDURES_FOLDER = "procedures"  # the procedures folder of a project without docs_dir
 CONFIG_FILE = "mkdocs.yml"
+SITE_FOLDER = "site"  # MkDocs's default site_dir
+INSIGHTS_DB = "insights.sqlite3"  # kb serve's search reports, beside the site folder
 INDEX_DIR_ENV = "KB_INDEX_DIR"
 SYNONYMS_ENV = "KB_SYNONYMS"
 
@@ -139,9 +142,8 @@ def find_project(start: Path) -> tuple[Path, Path | None]:
     return next((folder for folder in folders if (folder / PROCEDURES_FOLDER).is_dir()), start), None
 
 
-def read_mkdocs_config(config_path: Path) -> tuple[str | None, dict[str, Any]]:
-    """docs_dir and the kb plugin's options from mkdocs.yml, without importing MkDocs; tags such as
-    `!ENV` or `!!python/name` are read as empty values, never run."""
+def _read_yaml(config_path: Path) -> object:
+    """mkdocs.yml's data; tags such as `!ENV` or `!!python/name` are read as empty values, never run."""
     import yaml
 
     class Lenient(yaml.SafeLoader):
@@ -149,9 +151,14 @@ def read_mkdocs_config(config_path: Path) -> tuple[str | None, dict[str, Any]]:
 
     Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
     try:
-        data = yaml.load(config_path.read_text(encoding="utf-8"), Loader=Lenient) or {}
+        return yaml.load(config_path.read_text(encoding="utf-8"), Loader=Lenient) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SettingError(f"cannot read {config_path}: {exc}", "config") from exc
+
+
+def read_mkdocs_config(config_path: Path) -> tuple[str | None, dict[str, Any]]:
+    """docs_dir and the kb plugin's options from mkdocs.yml, without importing MkDocs or running its tags."""
+    data = _read_yaml(config_path)
     if not isinstance(data, dict):
         return None, {}
     docs_dir = data["docs_dir"] if isinstance(data.get("docs_dir"), str) else None
@@ -160,3 +167,19 @@ def read_mkdocs_config(config_path: Path) -> tuple[str | None, dict[str, Any]]:
         if isinstance(plugin, dict) and isinstance(plugin.get("kb"), dict):
             options.update(plugin["kb"])
     return docs_dir, options
+
+
+def site_and_database(
+    project_dir: Path | None, config_path: Path | None, site_flag: str | Path | None = None, db_flag: str | Path | None = None
+) -> tuple[Path, Path]:
+    """The built site's folder and the insights database of `kb serve` and `kb insights`: `--site`,
+    else the `site_dir` of mkdocs.yml (default `site`) in the project; `--db`, else `INSIGHTS_DB`
+    beside the site folder. Neither has to exist yet."""
+    if site_flag:
+        site = Path(site_flag)
+    else:
+        data = _read_yaml(config_path) if config_path is not None else {}
+        site_dir = data.get("site_dir") if isinstance(data, dict) and isinstance(data.get("site_dir"), str) else SITE_FOLDER
+        site = Path(os.path.relpath((project_dir or Path()) / site_dir))
+    db = Path(db_flag) if db_flag else Path(os.path.relpath(site.resolve().parent / INSIGHTS_DB))
+    return site, db

@@ -24,5 +24,9 @@ class KbConfig(Config):
     tags_file = c.Optional(c.File(exists=True))
     # Folder of the site that receives the browser search data.
     search_dir = c.Type(str, default="kb-search")
+    # Search insights: where the search box sends a report of each finished search (JSON, with
+    # navigator.sendBeacon). Off when unset. `/insights` is what `kb serve` receives; a relative
+    # URL is read from the site's root.
+    insights_url = c.Optional(c.Type(str))
     # Treat procedure warnings as errors even without `mkdocs build --strict`.
     strict = c.Type(bool, default=False)

@@ -168,6 +168,7 @@
       items = [];
       selected = -1;
       meta.textContent = IDLE_META;
+      sendReport(null);
       remember("");
       return Promise.resolve();
     }
@@ -177,7 +178,10 @@
       if (started) extend(response); else render(response);
       started = true;
     };
-    return engine.search(query, LIMIT, show).then(show).catch(function (error) {
+    return engine.search(query, LIMIT, show).then(function (response) {
+      show(response);
+      if (mine === sequence) noteSearch(query, response);
+    }).catch(function (error) {
       if (mine !== sequence) return;
       meta.textContent = "Search is not available: " + error.message;
     }).then(function () {
@@ -263,6 +267,50 @@
       focusSearch();
     }
   }, true);
+
+  // Search insights (the kb plugin's insights_url): each finished search is reported once with
+  // navigator.sendBeacon, which the page never waits for; when the collector is down nothing else
+  // changes. A search is finished when a result of it is opened, when the search is cleared or
+  // closed, when the page is left, or when the rep starts another search (typing on, or deleting
+  // back, refines the same one). Sent: the query, the number of results, the first result's path
+  // and the opened result's path (or null); nothing about the rep.
+  var insightsAttribute = container.getAttribute("data-kb-insights");
+  var insightsUrl = insightsAttribute ? new URL(insightsAttribute, rootUrl) : null;
+  var pendingReport = null, pendingPaths = [];
+
+  function noteSearch(query, response) {
+    if (!insightsUrl) return;
+    var text = query.trim().replace(/\s+/g, " "), previous = pendingReport && pendingReport.query.toLowerCase();
+    var lower = text.toLowerCase();
+    if (previous && previous.indexOf(lower) !== 0 && lower.indexOf(previous) !== 0) sendReport(null);
+    pendingPaths = response.results.map(function (result) { return result.path; });
+    pendingReport = { query: text, results: response.total, first: pendingPaths[0] || null, opened: null };
+  }
+
+  function sendReport(opened) {
+    if (!pendingReport) return;
+    var report = pendingReport;
+    pendingReport = null;
+    report.opened = opened || null;
+    try {
+      var json = JSON.stringify(report);
+      // A text body needs no CORS preflight, for a collector on another host.
+      navigator.sendBeacon(insightsUrl.href, insightsUrl.origin === location.origin ? new Blob([json], { type: "application/json" }) : json);
+    } catch (error) { /* reporting never gets in the way of searching */ }
+  }
+
+  if (insightsUrl) {
+    var reportOpened = function (event) {
+      var item = event.target.closest && event.target.closest("li");
+      var index = items.indexOf(item);
+      if (index >= 0 && event.target.closest("a")) sendReport(pendingPaths[index]);
+    };
+    list.addEventListener("click", reportOpened);
+    list.addEventListener("auxclick", reportOpened);
+    if (toggle) toggle.addEventListener("change", function () { if (!toggle.checked) sendReport(null); });
+    window.addEventListener("pagehide", function () { sendReport(null); });
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") sendReport(null); });
+  }
 
   // Shareable links: ?q=... opens the search with that query.
   var initial = new URLSearchParams(location.search).get("q");
