@@ -170,8 +170,15 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1
-    style = Style(sys.stdout)
-    print(render_procedure(procedure, style))
+    if args.format == "terminal":
+        print(render_procedure(procedure, Style(sys.stdout)))
+        return 0
+    from .show_formats import procedure_markdown, procedure_text
+
+    if args.format == "text":
+        print(procedure_text(procedure))
+    else:
+        print(procedure_markdown(procedure), end="")
     return 0
 
 
@@ -318,6 +325,16 @@ def _ask_until_valid(label: str, default: str, check: Callable):
             print(f"{PROG}: {exc}", file=sys.stderr)
 
 
+# ---- import ----------------------------------------------------------------------------------
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from .cli_import import ImportFailure, ReadError, run_import
+
+    try:
+        return run_import(args, settings, settings_vocabulary(settings), _ask if sys.stdin.isatty() and not args.map else None)
+    except (ImportFailure, ReadError) as exc:
+        raise UserError(f"{exc}; nothing was written") from None
+
+
 # ---- review ----------------------------------------------------------------------------------
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     import datetime as _dt
@@ -405,6 +422,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings | None], int]] = {
     "tags": cmd_tags,
     "check": cmd_check,
     "new": cmd_new,
+    "import": cmd_import,
     "review": cmd_review,
     "eval": cmd_eval,
     "index": cmd_index,

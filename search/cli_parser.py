@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
     show.add_argument("path", help="e.g. complaints/late-shipment.md")
+    show.add_argument(
+        "--format",
+        choices=("terminal", "text", "markdown"),
+        default="terminal",
+        help="terminal: laid out for reading here (default); text: plain text with link addresses, for e-mails; "
+        "markdown: Markdown with the title and facts on top, for tickets",
+    )
 
     tags = commands.add_parser("tags", help="list tags by category with counts")
     tags.add_argument("--json", action="store_true", help="print the tag tree as JSON")
@@ -74,6 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--area", help="the sub-folder to write it in (default: where procedures of the same category are)")
     new.add_argument("--owner", help="the team that keeps it correct (default: the usual owner of the category)")
     new.set_defaults(subparser=new)
+
+    importing = commands.add_parser(
+        "import",
+        help="write procedures from Excel, CSV or Word files",
+        description=(
+            "Write one procedure file per row title (.xlsx, .csv) or per document (.docx), with the rules of 'kb new': a folder per "
+            "area (a sheet's name, the area column or --area), names from titles, never overwriting. Rows sharing a title become "
+            "one procedure with alternate methods. Everything is checked before anything is written; skipped rows are listed. "
+            "In a terminal without --map, asks which column holds each field."
+        ),
+    )
+    importing.add_argument("files", nargs="+", metavar="FILE", help=".xlsx, .csv or .docx files")
+    importing.add_argument(
+        "--map",
+        metavar="FIELD=COLUMN,...",
+        help="which column holds each field (title, tags, keywords, summary, steps, alternates, owner, area), "
+        "by header or letter, e.g. 'title=Procedure,tags=Keywords,steps=How to handle'",
+    )
+    importing.add_argument("--area", help="the sub-folder for every imported procedure (default: the area column, else the sheet's name)")
+    importing.add_argument("--owner", help="the owner of procedures whose row names none (default: the usual owner of the category)")
+    importing.add_argument(
+        "--tag", action="append", default=[], metavar="TAG", help="the tag of procedures whose row names none (repeatable)"
+    )
+    importing.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
+    importing.set_defaults(subparser=importing)
 
     review = commands.add_parser(
         "review",

@@ -36,17 +36,24 @@ class ScaffoldError(ValueError):
     """A problem with what the editor gave `kb new`, in one line."""
 
 
-def new_procedure_text(title: str, tags: list[str], owner: str, today: _dt.date) -> str:
-    """The text of a new procedure: the front matter and the standard sections, with placeholders
-    that `kb check` reports until they are replaced."""
+def front_matter(title: str, tags: list[str], owner: str, reviewed: _dt.date, keywords: Iterable[str] = (), summary: str = "") -> list[str]:
+    """The front matter lines of a procedure written by `kb new` or `kb import`, `---` to `---`:
+    every value quoted, so no text can change the YAML's structure."""
 
     def quoted(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML string
 
+    keyword_list = "[" + ", ".join(quoted(keyword) for keyword in keywords) + "]"
     front = ["---", f"title: {quoted(title)}", "tags:", *(f"  - {quoted(tag)}" for tag in tags)]
-    front += ["keywords: []", 'summary: ""', f"owner: {quoted(owner)}", f"reviewed: {today.isoformat()}", "---"]
+    front += [f"keywords: {keyword_list}", f"summary: {quoted(summary)}", f"owner: {quoted(owner)}", f"reviewed: {reviewed.isoformat()}"]
+    return [*front, "---"]
+
+
+def new_procedure_text(title: str, tags: list[str], owner: str, today: _dt.date) -> str:
+    """The text of a new procedure: the front matter and the standard sections, with placeholders
+    that `kb check` reports until they are replaced."""
     body = ["", NEW_CONTEXT_LINE, "", "## Steps", "", NEW_STEP_LINE, "", ALTERNATES_HINT, ""]
-    return "\n".join(front + body)
+    return "\n".join(front_matter(title, tags, owner, today) + body)
 
 
 def text_problem(text: str) -> str | None:

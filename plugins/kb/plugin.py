@@ -250,6 +250,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             return html
         html = label_alternates(html, [method.title for method in procedure.alternates])
         meta = self.render("kb/procedure-meta.html", page.file.url, procedure=procedure)
+        meta += self.render("kb/procedure-actions.html", page.file.url, procedure=procedure)
         if html.lstrip().startswith("<h1"):  # under the page's own title; else under the theme's
             title, closing, rest = html.partition("</h1>")
             return f"{title}{closing}\n{meta}{rest}"
