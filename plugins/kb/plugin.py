@@ -161,9 +161,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             file = files.get_file_from_path(path)
             if file is None or not file.inclusion.is_included():
                 continue
+            if procedure.status == "draft":
+                file.inclusion = InclusionLevel.DRAFT  # built by `mkdocs serve` only, with a banner
+                continue
             included.append(procedure)
-            if config.nav is None and file.inclusion.is_in_nav():
-                file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
+            if (config.nav is None and file.inclusion.is_in_nav()) or not procedure.published:
+                file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search; archived: by its URL
         self.catalog = catalog = Catalog(
             included,
             self.config.review_days,
@@ -246,14 +249,18 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     @_page_event
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
-        if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
+        if procedure is None or self.catalog is None:
+            return html
+        if not procedure.published:
+            banner = self.render(
+                "kb/status-banner.html", page.file.url, procedure=procedure, replacement=self.catalog.by_path.get(procedure.replaced_by)
+            )
+            return _under_title(html, banner)
+        if procedure.path not in self.catalog.by_path:
             return html
         html = label_alternates(html, [method.title for method in procedure.alternates])
         meta = self.render("kb/procedure-meta.html", page.file.url, procedure=procedure)
-        if html.lstrip().startswith("<h1"):  # under the page's own title; else under the theme's
-            title, closing, rest = html.partition("</h1>")
-            return f"{title}{closing}\n{meta}{rest}"
-        return meta + html
+        return _under_title(html, meta)
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         """The index refreshed and the browser search data written."""
@@ -341,6 +348,14 @@ def _title_as_html(meta: dict[str, Any]) -> None:
     title = meta.get("title")
     if isinstance(title, str) and not isinstance(title, Markup):
         meta["title"] = Markup(escape_html(title, quote=False).replace('"', "&quot;"))
+
+
+def _under_title(html: str, insert: str) -> str:
+    """A page's HTML with `insert` under its own <h1>, or at the top (under the theme's title)."""
+    if html.lstrip().startswith("<h1"):
+        title, closing, rest = html.partition("</h1>")
+        return f"{title}{closing}\n{insert}{rest}"
+    return insert + html
 
 
 def _page(file: File | None) -> Page | None:
