@@ -26,6 +26,7 @@ from collections.abc import Callable
 from html import escape as escape_html
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -45,6 +46,7 @@ from search.vocabulary import Vocabulary, load_vocabulary
 
 from .alternates import label_alternates
 from .config import KbConfig
+from .feedback import Feedback, tracker_of
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -52,7 +54,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 ASSETS_URI = "assets/kb"
-SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js")  # in load order
+SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js", "kb-marks.js")  # in load order
 HOME = "index.md"
 AREAS_INDEX = "areas/index.md"
 TAGS_INDEX = "tags/index.md"
@@ -108,6 +110,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.synonyms: Path | None = None
         self.tags_file: Path | None = None
         self.vocabulary: Vocabulary | None = None
+        self.feedback = Feedback(None, {}, None)
+        self.site_url = ""
         self.env = jinja2.Environment()
 
     # ---- configuration ---------------------------------------------------------------------------
@@ -142,6 +146,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         config.extra_javascript.extend(ExtraScriptValue(f"{ASSETS_URI}/{script}") for script in SCRIPTS)
         self.env = _template_environment(dirs)
         self.env.globals["site_name"] = config.site_name
+        tracker = tracker_of(self.config.issues_url, config.repo_url, config.edit_uri)
+        self.feedback = Feedback(tracker, dict(self.config.owners), self.config.report_email)
+        config.extra["kb_feedback"] = self.feedback.browser_settings()  # read by partials/kb-search.html
+        self.site_url = config.site_url or ""
         return config
 
     def _report(self, result: LoadResult, strict: bool) -> None:
@@ -260,7 +268,20 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             return html
         html = label_alternates(html, [method.title for method in procedure.alternates])
         meta = self.render("kb/procedure-meta.html", page.file.url, procedure=procedure)
-        return _under_title(html, meta)
+        return _under_title(html, meta + self.report_action(procedure, page.file.url))
+
+    def report_action(self, procedure: Procedure, page_url: str) -> str:
+        """The "Report a problem" action of a procedure page ('' when the site has nowhere to send it).
+        Without a `site_url` the page's address in the text is its path, which kb-marks.js replaces
+        with the address the rep has open."""
+        address = self.site_url.rstrip("/") + "/" + page_url if self.site_url else "/" + page_url
+        href = self.feedback.report_link(procedure.title, procedure.path, address, procedure.reviewed, procedure.owner)
+        if href is None:
+            return ""
+        token = "" if self.site_url else quote(address, safe="")
+        return self.render(
+            "kb/report.html", page_url, procedure=procedure, href=href, page_token=token, by_issue=self.feedback.tracker is not None
+        )
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         """The index refreshed and the browser search data written."""
