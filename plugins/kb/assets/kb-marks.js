@@ -1,7 +1,9 @@
 /* Service KB page marks: what the rep's browser adds to the built pages.
  * - "Report a problem": on a site built without site_url, the page's address in the prefilled
  *   report is its path; it becomes the address the rep has open.
- * Nothing here sends anything anywhere; it only rewrites links and marks of this page. */
+ * - When a search finds nothing: the tag browser, and "Ask for a procedure", the same prefilled
+ *   issue (or e-mail) as "Report a problem", carrying the search text (window.KbMarks.nextSteps).
+ * Nothing here sends anything anywhere; it only adds or rewrites links and marks of this page. */
 (function () {
   "use strict";
 
@@ -11,4 +13,48 @@
     if (!token || location.protocol === "file:") return;
     link.setAttribute("href", link.getAttribute("href").split(token).join(encodeURIComponent(here)));
   });
+
+  /* The address of a request for a procedure about `query`: a new issue in the site's tracker
+   * (data-kb-ask-issues, with its title and text fields), else an e-mail (data-kb-ask-mailto),
+   * else null. */
+  function askLink(container, query) {
+    var title = "Procedure needed: " + query;
+    var body = "Searched for: " + query + "\nFound: nothing\n\n" +
+      "What was the customer's situation, and what did you need to know? (in your own words)\n\n";
+    var issues = container.getAttribute("data-kb-ask-issues");
+    if (issues) {
+      return issues + "?" + encodeURIComponent(container.getAttribute("data-kb-ask-title-field") || "title") + "=" +
+        encodeURIComponent(title) + "&" + encodeURIComponent(container.getAttribute("data-kb-ask-body-field") || "body") + "=" +
+        encodeURIComponent(body);
+    }
+    var mail = container.getAttribute("data-kb-ask-mailto");
+    if (mail) return "mailto:" + mail + "?subject=" + encodeURIComponent(title) + "&body=" + encodeURIComponent(body);
+    return null;
+  }
+
+  function link(className, href, text) {
+    var a = document.createElement("a");
+    a.className = className;
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+
+  /* What to do next when a search found nothing: browse the tags, or ask for the procedure. */
+  function nextSteps(container, rootUrl, query) {
+    var block = document.createElement("span");
+    block.className = "kb-next-steps";
+    block.appendChild(link("kb-next-steps__tags", new URL("tags/", rootUrl).href, "Browse all tags"));
+    var ask = askLink(container, query);
+    if (ask) {
+      var request = link("kb-next-steps__ask", ask, "Ask for a procedure");
+      request.target = "_blank";
+      request.rel = "noopener";
+      request.title = "Opens a prefilled request to the editors with your search";
+      block.appendChild(request);
+    }
+    return block;
+  }
+
+  window.KbMarks = { nextSteps: nextSteps };
 })();
