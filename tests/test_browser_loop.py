@@ -110,3 +110,20 @@ def test_report_a_problem_names_the_address_the_rep_has_open(page, sample_site: 
     assert f"Page: {sample_site}complaints/late-delivery/" in body.splitlines()
     assert "File: complaints/late-delivery.md" in body.splitlines()
     screenshot(page, "procedure-report")
+
+
+def test_updated_marks_show_what_changed_since_the_reps_previous_visit(page, sample_site: str) -> None:
+    page.goto(sample_site + "recently-updated/")
+    assert page.locator(".kb-recent__item").count() >= 10
+    assert page.locator(".kb-updated:not(.kb-lead .kb-updated)").count() == 0  # a first visit marks nothing
+    changed = page.eval_on_selector_all("[data-kb-changed]", "items => items.map(i => Date.parse(i.dataset.kbChanged))")
+    # The rep was last here an hour before the newest change: only what changed after it is marked.
+    newest = max(changed)
+    page.evaluate("(seen) => localStorage.setItem('kb-last-seen', String(seen))", newest - 3600_000)
+    page.reload()
+    marked = page.locator(".kb-recent__item .kb-updated").count()
+    assert marked == sum(1 for when in changed if when > newest - 3600_000) > 0
+    screenshot(page, "recently-updated")
+    first = page.locator(".kb-recent__item .kb-recent__title").first.get_attribute("href")
+    page.goto(first if first.startswith("http") else page.url + first)
+    assert page.locator(".kb-meta .kb-updated").count() == 1  # the same visit: the procedure page is marked too

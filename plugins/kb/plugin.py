@@ -8,7 +8,7 @@ in `search/` (procedures, checks, catalog, index and browser search data).
 - on_files: the generated pages (home, areas, one per area, tags, one per tag, due for review) as
   ordinary Markdown files rendered from the templates under templates/kb/, never written to
   docs_dir, and the assets under assets/kb/.
-- on_nav: a short navigation (home, areas, tags, due for review) unless the site has its own.
+- on_nav: a short navigation (home, areas, tags, recently updated, due for review) unless the site has its own.
 - on_page_*: a procedure's front matter as the page's metadata, its related procedures at the end
   of its Markdown, its tags, owner and review state under its title, its alternate methods labelled.
 - on_post_build: the index refreshed (incrementally) and the browser search data written.
@@ -40,6 +40,7 @@ from mkdocs.structure.pages import Page
 
 from search import export, settings
 from search.catalog import AreaEntry, Catalog, TagEntry
+from search.history import last_changes, recently_updated
 from search.model import FileCache, LoadResult, Procedure, load_procedures, slugify
 from search.storage import FolderRefused
 from search.vocabulary import Vocabulary, load_vocabulary
@@ -59,6 +60,8 @@ HOME = "index.md"
 AREAS_INDEX = "areas/index.md"
 TAGS_INDEX = "tags/index.md"
 REVIEW_PAGE = "due-for-review.md"
+RECENT_PAGE = "recently-updated.md"
+RECENT_LIMIT = 50  # procedures on the "Recently updated" page
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 PageEvent = TypeVar("PageEvent", bound=Callable[..., Any])
@@ -196,6 +199,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         add(AREAS_INDEX, "kb/areas.html", in_nav=True)
         add(TAGS_INDEX, "kb/tags.html", in_nav=True)
         add(REVIEW_PAGE, "kb/review.html", in_nav=True)
+        changes = last_changes(Path(config.docs_dir), catalog.by_path)
+        self.env.globals["changes"] = changes  # cards and procedure pages carry their last change, for "Updated" marks
+        add(RECENT_PAGE, "kb/recent.html", in_nav=True, recent=recently_updated(catalog.procedures, changes, RECENT_LIMIT))
         for area in catalog.areas.values():
             add(area_page(area), "kb/area.html", area=area)
         for entry in catalog.tags.values():
@@ -227,7 +233,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         home = _page(home_file)
         if home is not None and home_file is not None and home_file.generated_by is not None:
             home.title = "Home"
-        listed = [home, *(_page(files.get_file_from_path(src)) for src in (AREAS_INDEX, TAGS_INDEX, REVIEW_PAGE))]
+        listed = [home, *(_page(files.get_file_from_path(src)) for src in (AREAS_INDEX, TAGS_INDEX, RECENT_PAGE, REVIEW_PAGE))]
         pages = [page for page in listed if page is not None]
         for index, page in enumerate(pages):
             page.parent = None
