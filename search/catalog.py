@@ -69,7 +69,7 @@ def _unique(slug: str, taken: Callable[[str], bool]) -> str:
 
 
 class Catalog:
-    """Tags, categories, areas and review states of a set of procedures.
+    """Tags, categories, areas and review states of the published procedures of a set.
 
     `tag_slug_taken` and `area_slug_taken` say which slugs are already in use by something else
     (a page of the site's own); the catalog gives every tag and area a slug of its own."""
@@ -83,7 +83,8 @@ class Catalog:
         tag_slug_taken: Callable[[str], bool] = lambda slug: False,
         area_slug_taken: Callable[[str], bool] = lambda slug: False,
     ) -> None:
-        self.procedures = sorted(procedures, key=lambda p: (p.title.casefold(), p.path))
+        # Only published procedures: drafts and archived ones are in no list, count or relation.
+        self.procedures = sorted((p for p in procedures if p.published), key=lambda p: (p.title.casefold(), p.path))
         self.by_path = {p.path: p for p in self.procedures}
         self.review_days = review_days
         self.vocabulary = vocabulary
@@ -216,7 +217,9 @@ def area_title(area: str, category_labels: dict[str, str]) -> str:
 def tag_tree(procedures: Iterable[Procedure], vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
     """The tag tree as `kb tags` shows it: each category (as first spelled, with its tags.yml
     description and its number of procedures), its subjects with their procedures, and the
-    procedures tagged with the bare category; categories and subjects in sorted order."""
+    procedures tagged with the bare category; categories and subjects in sorted order. Only
+    published procedures count: drafts and archived ones are in no list of tags."""
+    procedures = [procedure for procedure in procedures if procedure.published]
     tree: dict[str, dict[str, list[str]]] = {}
     labels: dict[str, str] = {}
     for procedure in procedures:

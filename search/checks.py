@@ -58,8 +58,44 @@ def cross_file_problems(procedures: list[Procedure], vocabulary: Vocabulary | No
                         related=tuple(p.path for p in labels[preferred]),
                     )
                 )
+    problems.extend(replacement_problems(procedures))
     problems.extend(near_duplicate_problems(procedures, vocabulary))
     if vocabulary is not None:
         problems.extend(vocabulary.problems)
         problems.extend(vocabulary_problems(procedures, vocabulary))
+    return problems
+
+
+def replacement_problems(procedures: list[Procedure]) -> list[Problem]:
+    """`replaced_by` checked against the other files: it must name an existing procedure other than
+    itself (errors); it only means something on an archived procedure, and should name a published
+    one (warnings)."""
+    by_path = {procedure.path: procedure for procedure in procedures}
+    problems: list[Problem] = []
+    for procedure in procedures:
+        target = procedure.replaced_by
+        if not target:
+            continue
+        line = procedure.field_lines.get("replaced_by", 1)
+        replacement = by_path.get(target)
+        if replacement is None:
+            problems.append(Problem(procedure.path, line, "error", f"replaced_by '{target}' is not a procedure of this knowledge base"))
+            continue
+        if replacement is procedure:
+            problems.append(Problem(procedure.path, line, "error", "replaced_by names this procedure itself"))
+            continue
+        if procedure.status != "archived":
+            problems.append(
+                Problem(procedure.path, line, "warning", f"replaced_by is set but status is '{procedure.status}'; add 'status: archived'")
+            )
+        if not replacement.published:
+            problems.append(
+                Problem(
+                    procedure.path,
+                    line,
+                    "warning",
+                    f"replaced_by '{target}' is {replacement.status} itself; name the published procedure that replaces this one",
+                    related=(target,),
+                )
+            )
     return problems

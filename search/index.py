@@ -68,7 +68,7 @@ __all__ = [
     "gc_paused",
 ]
 
-FORMAT = 11
+FORMAT = 12
 LOCK_WAIT_SECONDS = 120.0
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
 # What opening an index that cannot be used raises: damaged files, or the table of contents of an
@@ -334,7 +334,8 @@ class SearchIndex:
                 else:
                     procedure, _problems = load_file(file_path, self.root)
                 files[rel] = [procedure.content_hash if procedure else "", stat.st_mtime_ns, stat.st_size]
-            if procedure is not None:  # an unreadable file is remembered but not searchable
+            # An unreadable file, a draft and an archived procedure are remembered but not searchable.
+            if procedure is not None and procedure.published:
                 item = AnalysedProcedure.of(procedure)
                 item.meta["source"] = [FORMAT, *files[rel]]  # what files.json says of it, to rebuild files.json from the index
                 analysed.append(item)

@@ -17,6 +17,8 @@ from .frontmatter import FrontMatter, read_simple, read_yaml
 from .procedure import (
     NEW_CONTEXT_LINE,
     NEW_STEP_LINE,
+    PUBLISHED,
+    STATUSES,
     AlternateMethod,
     Problem,
     Procedure,
@@ -174,6 +176,39 @@ def _check_reviewed(front: FrontMatter, check: _FileChecker) -> _dt.date | None:
     return reviewed
 
 
+def _check_status(front: FrontMatter, check: _FileChecker) -> str:
+    value = front.values.get("status")
+    if value is None:
+        return PUBLISHED
+    text = str(value).strip().casefold() if isinstance(value, str) else ""
+    if text not in STATUSES:
+        shown = value if isinstance(value, str) else _type_name(value)
+        check.error(front.line("status"), f"unknown status '{shown}'; use one of: {', '.join(STATUSES)}")
+        return PUBLISHED
+    return text
+
+
+def _check_replaced_by(front: FrontMatter, check: _FileChecker) -> str:
+    """The path named by `replaced_by`, written as `kb show` accepts it (with or without `.md`, or
+    the page's address): made a path relative to the procedures folder ending in `.md`."""
+    value = front.values.get("replaced_by")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        check.error(front.line("replaced_by"), "'replaced_by' must be the path of a procedure, such as complaints/late-delivery.md")
+        return ""
+    return procedure_path(value)
+
+
+def procedure_path(text: str) -> str:
+    """`complaints/late-delivery`, `/complaints/late-delivery/` or `./complaints/late-delivery.md`
+    as the path of the procedure file, `complaints/late-delivery.md`."""
+    path = text.strip().replace("\\", "/").strip("/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path if path.endswith(".md") else f"{path}.md"
+
+
 def _check_html(front: FrontMatter, check: _FileChecker) -> None:
     """Warns on a tag-like `<name ...>` or `</name>` in a field the site shows as text."""
     for key in TEXT_FIELDS:
@@ -247,6 +282,8 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
     owner = _check_string(front, "owner", check)
     keywords = _check_keywords(front, check)
     reviewed = _check_reviewed(front, check)
+    status = _check_status(front, check)
+    replaced_by = _check_replaced_by(front, check)
     _check_html(front, check)
     main_markdown, alternates = _parse_body(body, body_line, check)
     field_lines = front.lines | {f"tag:{key}": line for key, line in tag_lines.items()}
@@ -264,6 +301,8 @@ def parse_procedure(data: bytes, path: str) -> tuple[Procedure | None, list[Prob
         front_matter=front.values,
         content_hash=content_hash(data),
         field_lines=field_lines,
+        status=status,
+        replaced_by=replaced_by,
     )
     return procedure, check.problems
 

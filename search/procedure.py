@@ -21,6 +21,10 @@ HTML_COMMENT = re.compile(r"<!--.*?(-->|\Z)", re.DOTALL)
 # The placeholder lines `kb new` writes; `kb check` warns while one is left in a procedure.
 NEW_CONTEXT_LINE = "When this applies, and what the rep must have at hand."
 NEW_STEP_LINE = "1. ..."
+# The values of the `status` field: a draft is previewed only, a published procedure is everywhere,
+# an archived one keeps its page (with a banner naming its replacement) and leaves everything else.
+STATUSES = ("draft", "published", "archived")
+PUBLISHED = "published"
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,14 @@ class Procedure:
     front_matter: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     field_lines: dict[str, int] = field(default_factory=dict)
+    status: str = PUBLISHED  # one of STATUSES
+    replaced_by: str = ""  # the path of the procedure that replaces an archived one ('' for none)
+
+    @property
+    def published(self) -> bool:
+        """Whether the procedure is in search, the tag and area pages, the navigation and the
+        counts: a draft or an archived procedure is not."""
+        return self.status == PUBLISHED
 
     @property
     def main_text(self) -> str:

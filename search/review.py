@@ -79,11 +79,13 @@ def due_for_review(
     vocabulary: Vocabulary | None = None,
     today: _dt.date | None = None,
 ) -> list[ReviewItem]:
-    """Procedures overdue or never reviewed, by owner (no owner last), then never reviewed first,
-    then the longest overdue first, then title."""
+    """Published procedures overdue or never reviewed, by owner (no owner last), then never reviewed
+    first, then the longest overdue first, then title. Drafts and archived procedures are not due."""
     today = today or _dt.date.today()
     items = []
     for procedure in procedures:
+        if not procedure.published:
+            continue
         interval = review_interval(procedure, default_days, vocabulary)
         state = review_state(procedure, interval, today)
         if state == "ok":

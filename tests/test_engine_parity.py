@@ -218,6 +218,8 @@ procedure = st.fixed_dictionaries(
         "keywords": st.lists(text(1, 3), max_size=3),
         "summary": text(0, 8),
         "body": st.builds(body_text, text(0, 20), st.lists(st.tuples(text(1, 3), text(1, 10)), max_size=2)),
+        # Drafts and archived procedures are in neither engine's results.
+        "status": st.sampled_from(["published", "published", "published", "published", "draft", "archived"]),
     }
 )
 

@@ -129,7 +129,7 @@ def test_home_and_short_navigation(sample_site: Path) -> None:
     nav_links = [h for h in links(nav) if not h.startswith("#")]
     # One entry each for areas and tags, not one per area, tag or procedure.
     entries = [h for h in nav_links if not h.startswith("https:")][1:]  # after the logo and the repository
-    assert entries == [".", "areas/", "tags/", "due-for-review/"], nav_links
+    assert entries == [".", "areas/", "tags/", "recently-updated/", "due-for-review/"], nav_links
 
 
 def test_areas_page_lists_every_area(sample_site: Path) -> None:
@@ -283,7 +283,7 @@ def test_navigation_links_lead_to_the_navigation_pages_from_every_page(
     targets = nav_targets(request.getfixturevalue(site_name))
     assert some_pages <= set(targets)
     for page, found in targets.items():
-        assert found == {"", "areas/", "tags/", "due-for-review/"}, page
+        assert found == {"", "areas/", "tags/", "recently-updated/", "due-for-review/"}, page
 
 
 # ---- validation ------------------------------------------------------------------------------------

@@ -20,6 +20,13 @@ class KbConfig(Config):
     # A procedure whose `reviewed` date is older than this many days is marked "Review overdue" and
     # listed on the "Due for review" page; tags.yml may give a category its own `review_days`.
     review_days = c.Type(int, default=DEFAULT_REVIEW_DAYS)
+    # "Report a problem" and "Ask for a procedure" open a new issue here (GitHub or GitLab, e.g.
+    # https://github.com/ORG/REPO/issues). Default: the tracker of repo_url, else of an absolute edit_uri.
+    issues_url = c.Optional(c.URL())
+    # Without a tracker, reports are e-mailed to the procedure's owner: owner name -> address ...
+    owners = c.DictOfItems(c.Type(str), default={})
+    # ... else to this address, which also receives "Ask for a procedure".
+    report_email = c.Optional(c.Type(str))
     # The tag vocabulary (search/vocabulary.py). Default: tags.yml beside mkdocs.yml, if present.
     tags_file = c.Optional(c.File(exists=True))
     # Folder of the site that receives the browser search data.

@@ -8,7 +8,7 @@ in `search/` (procedures, checks, catalog, index and browser search data).
 - on_files: the generated pages (home, areas, one per area, tags, one per tag, due for review) as
   ordinary Markdown files rendered from the templates under templates/kb/, never written to
   docs_dir, and the assets under assets/kb/.
-- on_nav: a short navigation (home, areas, tags, due for review) unless the site has its own.
+- on_nav: a short navigation (home, areas, tags, recently updated, due for review) unless the site has its own.
 - on_page_*: a procedure's front matter as the page's metadata, its related procedures at the end
   of its Markdown, its tags, owner and review state under its title, its alternate methods labelled.
 - on_post_build: the index refreshed (incrementally) and the browser search data written.
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from html import escape as escape_html
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -39,12 +40,14 @@ from mkdocs.structure.pages import Page
 
 from search import export, settings
 from search.catalog import AreaEntry, Catalog, TagEntry
+from search.history import last_changes, recently_updated
 from search.model import FileCache, LoadResult, Procedure, load_procedures, slugify
 from search.storage import FolderRefused
 from search.vocabulary import Vocabulary, load_vocabulary
 
 from .alternates import label_alternates
 from .config import KbConfig
+from .feedback import Feedback, tracker_of
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -52,11 +55,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 ASSETS_DIR = PACKAGE_DIR / "assets"
 ASSETS_URI = "assets/kb"
-SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js")  # in load order
+SCRIPTS = ("kb-stemmer.js", "kb-engine.js", "kb-ui.js", "kb-marks.js")  # in load order
 HOME = "index.md"
 AREAS_INDEX = "areas/index.md"
 TAGS_INDEX = "tags/index.md"
 REVIEW_PAGE = "due-for-review.md"
+RECENT_PAGE = "recently-updated.md"
+RECENT_LIMIT = 50  # procedures on the "Recently updated" page
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 PageEvent = TypeVar("PageEvent", bound=Callable[..., Any])
@@ -108,6 +113,8 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.synonyms: Path | None = None
         self.tags_file: Path | None = None
         self.vocabulary: Vocabulary | None = None
+        self.feedback = Feedback(None, {}, None)
+        self.site_url = ""
         self.env = jinja2.Environment()
 
     # ---- configuration ---------------------------------------------------------------------------
@@ -142,6 +149,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         config.extra_javascript.extend(ExtraScriptValue(f"{ASSETS_URI}/{script}") for script in SCRIPTS)
         self.env = _template_environment(dirs)
         self.env.globals["site_name"] = config.site_name
+        tracker = tracker_of(self.config.issues_url, config.repo_url, config.edit_uri)
+        self.feedback = Feedback(tracker, dict(self.config.owners), self.config.report_email)
+        config.extra["kb_feedback"] = self.feedback.browser_settings()  # read by partials/kb-search.html
+        self.site_url = config.site_url or ""
         return config
 
     def _report(self, result: LoadResult, strict: bool) -> None:
@@ -161,9 +172,12 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             file = files.get_file_from_path(path)
             if file is None or not file.inclusion.is_included():
                 continue
+            if procedure.status == "draft":
+                file.inclusion = InclusionLevel.DRAFT  # built by `mkdocs serve` only, with a banner
+                continue
             included.append(procedure)
-            if config.nav is None and file.inclusion.is_in_nav():
-                file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search
+            if (config.nav is None and file.inclusion.is_in_nav()) or not procedure.published:
+                file.inclusion = InclusionLevel.NOT_IN_NAV  # reached through areas, tags and search; archived: by its URL
         self.catalog = catalog = Catalog(
             included,
             self.config.review_days,
@@ -185,6 +199,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         add(AREAS_INDEX, "kb/areas.html", in_nav=True)
         add(TAGS_INDEX, "kb/tags.html", in_nav=True)
         add(REVIEW_PAGE, "kb/review.html", in_nav=True)
+        changes = last_changes(Path(config.docs_dir), catalog.by_path)
+        self.env.globals["changes"] = changes  # cards and procedure pages carry their last change, for "Updated" marks
+        add(RECENT_PAGE, "kb/recent.html", in_nav=True, recent=recently_updated(catalog.procedures, changes, RECENT_LIMIT))
         for area in catalog.areas.values():
             add(area_page(area), "kb/area.html", area=area)
         for entry in catalog.tags.values():
@@ -216,7 +233,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         home = _page(home_file)
         if home is not None and home_file is not None and home_file.generated_by is not None:
             home.title = "Home"
-        listed = [home, *(_page(files.get_file_from_path(src)) for src in (AREAS_INDEX, TAGS_INDEX, REVIEW_PAGE))]
+        listed = [home, *(_page(files.get_file_from_path(src)) for src in (AREAS_INDEX, TAGS_INDEX, RECENT_PAGE, REVIEW_PAGE))]
         pages = [page for page in listed if page is not None]
         for index, page in enumerate(pages):
             page.parent = None
@@ -246,15 +263,32 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
     @_page_event
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         procedure = self.procedures.get(page.file.src_uri)
-        if procedure is None or self.catalog is None or procedure.path not in self.catalog.by_path:
+        if procedure is None or self.catalog is None:
+            return html
+        if not procedure.published:
+            banner = self.render(
+                "kb/status-banner.html", page.file.url, procedure=procedure, replacement=self.catalog.by_path.get(procedure.replaced_by)
+            )
+            return _under_title(html, banner)
+        if procedure.path not in self.catalog.by_path:
             return html
         html = label_alternates(html, [method.title for method in procedure.alternates])
         meta = self.render("kb/procedure-meta.html", page.file.url, procedure=procedure)
         meta += self.render("kb/procedure-actions.html", page.file.url, procedure=procedure)
-        if html.lstrip().startswith("<h1"):  # under the page's own title; else under the theme's
-            title, closing, rest = html.partition("</h1>")
-            return f"{title}{closing}\n{meta}{rest}"
-        return meta + html
+        return _under_title(html, meta + self.report_action(procedure, page.file.url))
+
+    def report_action(self, procedure: Procedure, page_url: str) -> str:
+        """The "Report a problem" action of a procedure page ('' when the site has nowhere to send it).
+        Without a `site_url` the page's address in the text is its path, which kb-marks.js replaces
+        with the address the rep has open."""
+        address = self.site_url.rstrip("/") + "/" + page_url if self.site_url else "/" + page_url
+        href = self.feedback.report_link(procedure.title, procedure.path, address, procedure.reviewed, procedure.owner)
+        if href is None:
+            return ""
+        token = "" if self.site_url else quote(address, safe="")
+        return self.render(
+            "kb/report.html", page_url, procedure=procedure, href=href, page_token=token, by_issue=self.feedback.tracker is not None
+        )
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         """The index refreshed and the browser search data written."""
@@ -342,6 +376,14 @@ def _title_as_html(meta: dict[str, Any]) -> None:
     title = meta.get("title")
     if isinstance(title, str) and not isinstance(title, Markup):
         meta["title"] = Markup(escape_html(title, quote=False).replace('"', "&quot;"))
+
+
+def _under_title(html: str, insert: str) -> str:
+    """A page's HTML with `insert` under its own <h1>, or at the top (under the theme's title)."""
+    if html.lstrip().startswith("<h1"):
+        title, closing, rest = html.partition("</h1>")
+        return f"{title}{closing}\n{insert}{rest}"
+    return insert + html
 
 
 def _page(file: File | None) -> Page | None:

@@ -121,6 +121,7 @@
         meta.appendChild(suggestion);
         meta.appendChild(document.createTextNode("?"));
       }
+      if (window.KbMarks) meta.appendChild(window.KbMarks.nextSteps(container, rootUrl, input.value.trim()));
       return;
     }
     var corrected = Object.keys(response.corrections || {}).map(function (w) { return w + " → " + response.corrections[w]; });
