@@ -20,7 +20,7 @@ from .cli_insights import cmd_insights, cmd_serve
 from .cli_parser import PROG, build_parser
 from .searching import query_engine, response_json, settings_vocabulary, unknown_tag
 from .settings import Flags, SettingError, Settings, find_project, read_mkdocs_config, resolve
-from .terminal import Style, eval_report, format_result, render_procedure
+from .terminal import Style, eval_report, format_result, github_escape, render_procedure
 
 PROGRESS_MIN_FILES = 200  # smaller jobs finish before progress output would help
 
@@ -226,8 +226,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     style = Style(sys.stdout)
     for problem in loaded.problems:
         if args.format == "github":
-            file_path = _github_escape(Path(os.path.normpath(settings.procedures / problem.path)).as_posix(), ":,")
-            print(f"::{problem.severity} file={file_path},line={problem.line}::{_github_escape(problem.message)}")
+            file_path = github_escape(Path(os.path.normpath(settings.procedures / problem.path)).as_posix(), ":,")
+            print(f"::{problem.severity} file={file_path},line={problem.line}::{github_escape(problem.message)}")
         else:
             paint = style.error if problem.severity == "error" else style.warning
             print(f"{problem.path}:{problem.line}: {paint(problem.severity)}: {problem.message}")
@@ -235,13 +235,6 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     summary = f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)"
     print(summary if not failing else style.error(summary), file=sys.stderr)
     return 1 if failing else 0
-
-
-def _github_escape(text: str, also: str = "") -> str:
-    """Workflow-command escaping: %, CR and LF always; ':' and ',' inside properties."""
-    for char in "%\r\n" + also:
-        text = text.replace(char, f"%{ord(char):02X}")
-    return text
 
 
 # ---- new -------------------------------------------------------------------------------------

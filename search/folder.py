@@ -133,3 +133,25 @@ def select_files(paths: list[str], root: Path, listed: dict[str, object]) -> lis
             raise SelectionError(f"'{given}' is not a procedure file (a .md file, not hidden)")
         selected.append(rel)
     return list(dict.fromkeys(selected))
+
+
+def link_to_a_containing_folder(folder: Path, above: frozenset[Path] = frozenset()) -> Path | None:
+    """A link under `folder` to a folder that contains the link, or None. The engine's own walk
+    follows no link to a folder (walk_procedures); a tool that follows them (MkDocs lists docs_dir
+    that way) would go round such a link until the system refuses, so the site checks for one first."""
+    real = folder.resolve()
+    if real in above:
+        return folder
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            continue
+        found = link_to_a_containing_folder(Path(entry.path), above | {real}) if is_folder else None
+        if found is not None:
+            return found
+    return None

@@ -148,3 +148,11 @@ def eval_report(result: dict, comparison: dict | None, baseline: str | None, sty
     counts = f"{regressions} regression(s), {fixed} fixed, {new} new not passing"
     lines.append(style.error(counts) if comparison["regressions"] else counts)
     return lines
+
+
+def github_escape(text: str, also: str = "") -> str:
+    """Text for a GitHub Actions workflow command (`kb check --format github`): %, CR and LF
+    escaped always, ':' and ',' also inside properties."""
+    for char in "%\r\n" + also:
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from plugins.kb.feedback import GITHUB, GITLAB, Feedback, Tracker, tracker_of
+from search.feedback import GITHUB, GITLAB, Feedback, Tracker, tracker_of
 
 from .conftest import ROOT, procedure_text
 from .test_plugin import mkdocs, read, write_site

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from markdown.extensions.toc import TocExtension
 
-from plugins.kb.alternates import label_alternates
 from plugins.kb.plugin import root_prefix
+from search.method_labels import label_alternates
 
 from .conftest import ROOT, SAMPLE_PROCEDURES, procedure_text
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from plugins.kb.alternates import label_alternates
+from search.method_labels import label_alternates
 from search.model import parse_procedure
 
 from .conftest import ROOT

@@ -40,14 +40,15 @@ from mkdocs.structure.pages import Page
 
 from search import export, settings
 from search.catalog import AreaEntry, Catalog, TagEntry
+from search.feedback import Feedback, tracker_of
+from search.folder import link_to_a_containing_folder
 from search.history import last_changes, recently_updated
+from search.method_labels import label_alternates
 from search.model import FileCache, LoadResult, Procedure, load_procedures, slugify
 from search.storage import FolderRefused
 from search.vocabulary import Vocabulary, load_vocabulary
 
-from .alternates import label_alternates
 from .config import KbConfig
-from .feedback import Feedback, tracker_of
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
@@ -124,7 +125,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
                 f"the kb plugin needs the Material for MkDocs theme, not '{config.theme.name}': set 'theme: name: material' in mkdocs.yml"
             )
         docs_dir = Path(config.docs_dir)
-        loop = symlink_loop(docs_dir)
+        loop = link_to_a_containing_folder(docs_dir)
         if loop is not None:  # MkDocs follows links to folders while it lists docs_dir, forever here
             raise PluginError(f"kb: '{loop}' is a link to a folder that contains it, which MkDocs would list forever; remove the link")
         project = Path(config.config_file_path).parent if config.config_file_path else None
@@ -343,27 +344,6 @@ def root_prefix(page_url: str) -> str:
     if "." not in name:
         folder = page_url
     return "../" * sum(1 for part in folder.split("/") if part not in ("", "."))
-
-
-def symlink_loop(folder: Path, above: frozenset[Path] = frozenset()) -> Path | None:
-    """A link under `folder` to a folder that contains the link, or None. MkDocs lists docs_dir
-    following links to folders, and would go round such a link until the system refuses."""
-    real = folder.resolve()
-    if real in above:
-        return folder
-    try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError:
-        return None
-    for entry in entries:
-        try:
-            is_folder = entry.is_dir()
-        except OSError:
-            continue
-        found = symlink_loop(Path(entry.path), above | {real}) if is_folder else None
-        if found is not None:
-            return found
-    return None
 
 
 def _title_as_html(meta: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """Alternate methods of a rendered procedure page, each in a block labelled "Alternate method N".
 
-The methods are the engine's (search/model.py: `### ` headings under `## Alternate methods`,
-outside code fences), so the blocks are what search reports as "alternate method: ...".
+The methods are the engine's (search/parsing.py: `### ` headings under `## Alternate methods`,
+outside code fences), so the blocks are what search reports as "alternate method: ...". Plain
+HTML in, HTML out, with no site generator in sight: any front end that renders procedures to
+HTML can label them the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import html
 import re
 from collections.abc import Callable
 
-from search.model import markdown_to_text
+from .procedure import markdown_to_text
 
 
 def default_label(number: int) -> str:
