@@ -93,6 +93,9 @@ def term_shard_count(terms: int) -> int:
 
 @dataclass
 class ExportReport:
+    """What one export wrote: procedures and terms in the search data, files written anew or
+    left as they were (same content), and the bytes of the files written."""
+
     documents: int = 0
     terms: int = 0
     files_written: int = 0

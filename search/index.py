@@ -113,6 +113,9 @@ class Changes:
 
 @dataclass
 class RefreshReport:
+    """What one refresh did: files added, updated, deleted and left alone, its time, and whether
+    it rebuilt the whole index."""
+
     added: int = 0
     updated: int = 0
     deleted: int = 0
