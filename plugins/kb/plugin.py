@@ -275,8 +275,9 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             return html
         html = label_alternates(html, [method.title for method in procedure.alternates])
         meta = self.render("kb/procedure-meta.html", page.file.url, procedure=procedure)
-        meta += self.render("kb/procedure-actions.html", page.file.url, procedure=procedure)
-        return _under_title(html, meta + self.report_action(procedure, page.file.url))
+        report = Markup(self.report_action(procedure, page.file.url))  # rendered by the plugin's own template
+        meta += self.render("kb/procedure-actions.html", page.file.url, procedure=procedure, report=report)
+        return _under_title(html, meta)
 
     def report_action(self, procedure: Procedure, page_url: str) -> str:
         """The "Report a problem" action of a procedure page ('' when the site has nowhere to send it).
