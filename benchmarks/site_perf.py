@@ -19,11 +19,11 @@ of rest):
 - a cold build as the first one after installing: the tables derived from installed data
   (search/analysis.py's `installed_table`, kept once per machine) not cached yet either;
 - the same pages without the kb plugin and with a one-page `nav:`, the baseline cost of
-  MkDocs + Material rendering the pages; what the plugin adds, (with - without) / without (the
-  target's reading of "adds <= 20%"), also as its share of the build, (with - without) / with;
+  MkDocs + Material rendering the pages; what the plugin adds, (with - without) / without, also
+  as its share of the build, (with - without) / with, reported for information (no target);
   the cold build and this one run next to each other, in alternating order from run to run
-  (`--pairs` of them, more than the other kinds if asked); the checked figure is the median of
-  the pairs' own ratios, with a bootstrap 95% interval of it: the same build without the plugin
+  (`--pairs` of them, more than the other kinds if asked); the figure is the median of the
+  pairs' own ratios, with a bootstrap 95% interval of it: the same build without the plugin
   took from 3.3 to 8.8 s on that machine, so one pair says little and medians of each kind
   taken minutes apart mix in the drift;
   lines the plugin logs as "INFO    -  kb: ..." are printed as they are;
