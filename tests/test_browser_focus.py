@@ -178,3 +178,10 @@ def test_shortcut_keys_do_nothing_in_a_select(page, sample_site: str) -> None:  
     page.keyboard.press("s")
     assert page.evaluate("document.activeElement.id") == "kb-test-field"
     assert page.evaluate("!document.getElementById('__search').checked")
+
+
+def test_the_home_search_box_says_all_it_shows_on_a_phone(phone, sample_site: str) -> None:  # noqa: F811
+    phone.goto(sample_site)
+    placeholder = phone.locator(".kb-hero__placeholder")
+    assert placeholder.inner_text() == "Search procedures"
+    assert placeholder.evaluate("(node) => node.scrollWidth <= node.clientWidth"), "the box's text is cut off"
