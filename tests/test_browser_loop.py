@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .conftest import ROOT
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_api, screenshot, serve  # noqa: F401 (fixture)
+from .test_browser import CHROMIUM, browser, screenshot, serve  # noqa: F401 (fixtures)
 from .test_plugin import mkdocs
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -25,16 +25,8 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory, serve) -> str:  # noqa
     return serve(tmp / "site")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture
-def page(browser) -> Iterator:
+def page(browser) -> Iterator:  # noqa: F811 (the fixture imported above)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     yield page

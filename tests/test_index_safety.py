@@ -248,6 +248,15 @@ def _thesaurus():
     return load_thesaurus()
 
 
+def indexed_then_word_removed(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """Procedures (`p{name}`) indexed into `idx{name}` while one of them held the word "zebra",
+    then written again without it: the next refresh has to take the word out."""
+    procedures, folder = make_procedures(tmp_path / f"p{name}", extra_word="zebra"), tmp_path / f"idx{name}"
+    SearchIndex(procedures, folder).refresh()
+    make_procedures(procedures)  # the word leaves the only file that had it
+    return procedures, folder
+
+
 def test_every_kill_during_an_update_leaves_a_correct_index(tmp_path: Path) -> None:
     reference = make_procedures(tmp_path / "reference")
     full = SearchIndex(reference, tmp_path / "full")
@@ -258,10 +267,7 @@ def test_every_kill_during_an_update_leaves_a_correct_index(tmp_path: Path) -> N
     while not finished:
         n += 1
         assert n < 200, "the update never finished"
-        folder = tmp_path / f"idx{n}"
-        procedures = make_procedures(tmp_path / f"p{n}", extra_word="zebra")
-        SearchIndex(procedures, folder).refresh()
-        make_procedures(procedures)  # the word leaves the only file that had it
+        procedures, folder = indexed_then_word_removed(tmp_path, f"{n}")
         with killed_at(n) as seen:
             try:
                 SearchIndex(procedures, folder).refresh()
@@ -281,10 +287,7 @@ def test_every_kill_during_an_update_leaves_a_correct_index(tmp_path: Path) -> N
 def test_a_kill_after_the_commit_does_not_crash_the_next_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The reported case, through the command line: killed right after Whoosh renamed its new TOC
     into place, before anything else was written."""
-    procedures = make_procedures(tmp_path / "p", extra_word="zebra")
-    folder = tmp_path / "idx"
-    SearchIndex(procedures, folder).refresh()
-    make_procedures(procedures)
+    procedures, folder = indexed_then_word_removed(tmp_path, "")
     real_rename, real_open = os.rename, builtins.open
     committed = []
 
@@ -317,10 +320,7 @@ def test_a_disk_that_fills_at_any_write_of_an_update_leaves_search_answering(tmp
     while not finished:
         n += 1
         assert n < 200, "the update never finished"
-        folder = tmp_path / f"idx{n}"
-        procedures = make_procedures(tmp_path / f"p{n}", extra_word="zebra")
-        SearchIndex(procedures, folder).refresh()
-        make_procedures(procedures)
+        procedures, folder = indexed_then_word_removed(tmp_path, f"{n}")
         command = ["--procedures", str(procedures), "--index-dir", str(folder), "search", "--json", "zebra"]
         with killed_at(n, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) as seen:
             status = cli.main(command)

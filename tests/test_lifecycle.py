@@ -8,10 +8,6 @@ procedures; a draft is built only by `mkdocs serve`, with a banner. `kb check` v
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +18,7 @@ from search.model import load_procedures
 
 from .conftest import procedure_text, run_kb
 from .parity import NODE, BrowserEngine, build
-from .test_plugin import article, mkdocs, read, write_site
+from .test_plugin import article, mkdocs, read, start_serve, write_site
 
 OLD = procedure_text(
     "Refund by cheque",
@@ -151,17 +147,7 @@ def test_archived_and_draft_procedures_leave_lists_counts_and_navigation(lifecyc
 
 def test_a_draft_is_previewed_by_mkdocs_serve_with_a_banner(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", COLLECTION)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "index"), "NO_MKDOCS_2_WARNING": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = start_serve(root, tmp_path / "index")
     try:
         deadline, text = time.monotonic() + 60, ""
         while time.monotonic() < deadline and "Refund in vouchers" not in text:

@@ -34,6 +34,24 @@ def mkdocs(*args: str, cwd: Path, index_dir: Path, timeout: float = 120) -> subp
     )
 
 
+def start_serve(root: Path, index_dir: Path, stderr: int = subprocess.DEVNULL) -> tuple[subprocess.Popen[str], int]:
+    """`mkdocs serve` of the site in `root` on a free loopback port, as a user starts it: the process
+    (the caller stops it) and its port. `stderr=subprocess.PIPE` keeps what it prints, as text."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "NO_MKDOCS_2_WARNING": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+    return server, port
+
+
 def write_site(root: Path, procedures: dict[str, str], plugin: str = "  - kb\n", docs: str = "docs", extra: str = "") -> Path:
     """A site of its own: mkdocs.yml with docs_dir pointing at a folder of procedures."""
     root.mkdir(parents=True, exist_ok=True)
@@ -337,17 +355,7 @@ def test_other_theme_is_a_clear_error(tmp_path: Path) -> None:
 # ---- live preview ----------------------------------------------------------------------------------
 def test_serve_rebuilds_on_edit(tmp_path: Path) -> None:
     root = write_site(tmp_path / "site", {"a.md": procedure_text("First title", ["A: B"])})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "index"), "NO_MKDOCS_2_WARNING": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = start_serve(root, tmp_path / "index")
 
     def page_when(predicate, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from search.method_labels import label_alternates
 from search.model import parse_procedure
 
 from .conftest import ROOT
-from .test_plugin import RECENT, article, mkdocs, read, write_site
+from .test_plugin import RECENT, article, mkdocs, read, start_serve, write_site
 
 BUILD_TIMEOUT = 120  # seconds: a build that takes this long is hung
 
@@ -173,18 +172,7 @@ def test_a_build_killed_while_rendering_leaves_no_process_behind(generated_site:
 
 def test_stopping_serve_reports_no_leaked_semaphores(tmp_path: Path) -> None:
     root = write_site(tmp_path / "kb", {"billing/refund.md": procedure("Refund")})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "index"), "NO_MKDOCS_2_WARNING": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, port = start_serve(root, tmp_path / "index", stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + BUILD_TIMEOUT
         served = False

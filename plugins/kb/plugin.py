@@ -152,7 +152,6 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.env.globals["site_name"] = config.site_name
         tracker = tracker_of(self.config.issues_url, config.repo_url, config.edit_uri)
         self.feedback = Feedback(tracker, dict(self.config.owners), self.config.report_email)
-        config.extra["kb_feedback"] = self.feedback.browser_settings()  # read by partials/kb-search.html
         self.site_url = config.site_url or ""
         return config
 
@@ -225,6 +224,11 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         except jinja2.TemplateError as error:  # most likely in a template of the site's own
             where = f"{error.filename}:{error.lineno}" if isinstance(error, jinja2.TemplateSyntaxError) else template
             raise PluginError(f"kb: template {where}: {type(error).__name__}: {error.message}") from None
+
+    def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        """Where "Ask for a procedure" goes, for the search box (partials/kb-search.html)."""
+        env.globals["kb_feedback"] = self.feedback.browser_settings()
+        return env
 
     @event_priority(-50)  # after other plugins, so the short navigation is the final one
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
