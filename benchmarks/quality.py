@@ -55,9 +55,16 @@ def main() -> None:
     parser.add_argument("--synonyms", type=Path, help="extra synonyms file")
     parser.add_argument("--misses", action="store_true", help="list the queries whose first result is wrong")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument(
+        "--half",
+        choices=("even", "odd"),
+        help="only the queries on even (1st, 3rd, ...) or odd lines: tune settings on one half, check them on the other",
+    )
     args = parser.parse_args()
     try:
         judgements = load_judgements(args.queries)
+        if args.half:
+            judgements = judgements[args.half == "odd" :: 2]
     except JudgementError as exc:
         sys.exit(str(exc))
     extra = ["--synonyms", str(args.synonyms)] if args.synonyms else []

@@ -48,6 +48,7 @@ from .index_document import AnalysedProcedure
 from .index_fields import IMPACT_DIGITS, IMPACT_FIELD, index_schema
 from .index_reader import IndexReader, WrittenContents
 from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
+from .meaning import ProcedureVectors, load_vectors, save_vectors
 from .index_writer import IndexBusy, commit_documents, gc_paused, write_lock
 from .model import FileCache, content_hash, list_procedure_files
 from .ranking import RANKING
@@ -68,7 +69,7 @@ __all__ = [
     "gc_paused",
 ]
 
-FORMAT = 12
+FORMAT = 13
 LOCK_WAIT_SECONDS = 120.0
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
 # What opening an index that cannot be used raises: damaged files, or the table of contents of an
@@ -157,6 +158,8 @@ class SearchIndex:
         self._english: frozenset[str] | None = None
         self._english_rates: dict[str, float] | None = None
         self._sorted_words: list[str] | None = None
+        self._vectors: ProcedureVectors | None = None
+        self.vectors_path = self.dir / "meaning.npz"
         # What the last refresh wrote when it wrote every document: the export of a freshly
         # built index reads it from memory instead of reading the index back.
         self.written: WrittenContents | None = None
@@ -360,6 +363,7 @@ class SearchIndex:
             raise IndexError_(f"the index in {self.dir} has no table of contents after writing it")
         self.written = WrittenContents(written) if full else None
         self._save(IndexState(commit, files, documents, totals, vocab))
+        self._save_procedure_vectors(commit)
         report.unchanged = len(files) - report.added - report.updated
         report.seconds = time.perf_counter() - started
         return report
@@ -371,6 +375,16 @@ class SearchIndex:
         state.save(self.dir, self.root, FORMAT)
         # Last: a stamp that matches the folder only once everything before it is written.
         atomic_write_json(self.stamp_path, self._stamp(state.files))
+
+    def _save_procedure_vectors(self, commit: str) -> None:
+        """The meaning vectors of the commit's documents, kept in meaning.npz (search/meaning.py)."""
+        if self.written is not None:
+            self._vectors = ProcedureVectors.of_documents(self.written.documents())
+        else:
+            with self.open() as reader:
+                self._vectors = ProcedureVectors.of_documents(reader.documents())
+        if self._vectors is not None:
+            save_vectors(self.vectors_path, commit, self._vectors)
 
     def _write_word_lists(self) -> None:
         """The everyday-English words and rates, written before any commit so that a search
@@ -385,7 +399,7 @@ class SearchIndex:
         derived files of another commit, debris of a killed writer) are deleted first; nothing else is."""
         delete_own_files(self.dir, INDEX_FOLDER, keep=lambda relative: relative == "kb.lock")
         whoosh_index.create_in(str(self.dir), index_schema(), indexname=INDEX_NAME)
-        self._commit = self._state = self._vocab = self._sorted_words = None
+        self._commit = self._state = self._vocab = self._sorted_words = self._vectors = None
         self._english = self._english_rates = None
 
     # ---- reading -----------------------------------------------------------------------
@@ -399,6 +413,17 @@ class SearchIndex:
                 words = state.words() if state else {}
             self._vocab = words
         return self._vocab
+
+    def procedure_vectors(self) -> ProcedureVectors | None:
+        """The meaning vectors of the current commit's documents; None without the word-vector
+        table. Read from meaning.npz when it names this commit, else from the documents."""
+        if self._vectors is None:
+            commit = self._current_commit()
+            self._vectors = load_vectors(self.vectors_path, commit) if commit else None
+            if self._vectors is None and commit:
+                with self.open() as reader:
+                    self._vectors = ProcedureVectors.of_documents(reader.documents())
+        return self._vectors
 
     def words_starting_with(self, prefix: str) -> list[str]:
         """Collection words that start with `prefix` (and are longer), by binary search."""

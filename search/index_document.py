@@ -15,6 +15,7 @@ from typing import Any
 
 from .analysis import content_words, stem
 from .index_fields import IMPACT_DIGITS, IMPACT_FIELD, encode_key
+from .meaning import procedure_vector
 
 
 @dataclass
@@ -54,6 +55,8 @@ class AnalysedProcedure:
             "alternates": [
                 [alt.title, sorted(set(map(stem, found)))] for alt, found in zip(procedure.alternates, alternate_words, strict=True)
             ],
+            # Its meaning vector (search/meaning.py), None without the word-vector table.
+            "meaning": procedure_vector([*texts.values(), *(f"{alt.title} {alt.text}" for alt in procedure.alternates)]),
         }
         return cls(
             path=procedure.path,

@@ -29,6 +29,7 @@ from .analysis import (
     words,
 )
 from .index import IndexReader, SearchIndex
+from .meaning import Meaning, fused, meaning_query, meanings
 from .ranking import RANKING
 from .related import Candidates, related_words
 
@@ -233,6 +234,7 @@ class QueryEngine:
         parsed = self.parse(reader, query)
         scorer = ConceptScorer(reader, parsed.concepts)
         scored = scorer.scores()
+        carried = self._add_meaning(parsed, scored, scorer.uncovered)
         tiers: dict[int, int] = {}
         # A query naming a category lists its procedures first; one naming a whole tag lists the
         # procedures with that tag, then the rest of the tag's category.
@@ -266,7 +268,7 @@ class QueryEngine:
                     tags=stored["tags"],
                     summary=stored["summary"],
                     score=scored.get(docnum, 0.0),
-                    matched=describe_match(stored, terms_here, tiers.get(docnum) == RANKING.tier_exact_tag),
+                    matched=describe_match(stored, terms_here, tiers.get(docnum) == RANKING.tier_exact_tag) + carried.get(docnum, []),
                     matched_terms=terms_here,
                 )
             )
@@ -276,6 +278,26 @@ class QueryEngine:
         if not candidates:
             response.did_you_mean = self.did_you_mean(parsed)
         return response
+
+    def _add_meaning(self, parsed: ParsedQuery, scored: dict[int, float], uncovered: float) -> dict[int, list[str]]:
+        """Adds the meaning signal to the lexical scores (search/meaning.py's `fused`); returns,
+        for the procedures that meaning carried (it gave them more than their own words did),
+        their "meaning: ..." line."""
+        vectors = self.index.procedure_vectors() if uncovered > 0 else None
+        query = meaning_query(words(parsed.text)[: RANKING.query_words], parsed.corrections) if vectors is not None else None
+        if query is None or vectors is None:
+            return {}
+        strongest = max(scored.values(), default=0.0)
+        carried: dict[int, list[str]] = {}
+        found: dict[int, Meaning] = meanings(query, vectors.postings)
+        for docnum in sorted(found):
+            lexical = scored.get(docnum, 0.0)
+            score = fused(lexical, found[docnum].cosine, strongest, uncovered)
+            if score > lexical:
+                scored[docnum] = score
+                if score - lexical > lexical:
+                    carried[docnum] = ["meaning: " + " ".join(found[docnum].words(query))]
+        return carried
 
     def did_you_mean(self, parsed: ParsedQuery) -> str | None:
         """A nearby query made of collection words, for a query that found nothing.
@@ -345,13 +367,18 @@ class ConceptScorer:
         self.reader = reader
         self.concepts = concepts
         self.impacts = reader.impacts  # the reader reads each term once
+        # The share of the concepts that no procedure contains (set by `scores`): how much of
+        # the query the procedures' own words leave to the meaning signal.
+        self.uncovered = 0.0
 
     def scores(self) -> dict[int, float]:
         k1 = RANKING.k1
         totals: dict[int, float] = {}
+        missing = 0
         for concept in self.concepts:
             concept_tf: dict[int, float] = {}
             best_reading: dict[int, float] = {}
+            found_directly = False  # by the word, a synonym, a correction or a completion
             for alternative in concept.alternatives:
                 weight = alternative.weight
                 per_term = [self.impacts(t) for t in alternative.terms]
@@ -361,12 +388,16 @@ class ConceptScorer:
                     # Every word of a multi-word alternative must be present; the rarest one counts.
                     common = set(per_term[0]).intersection(*per_term[1:])
                     found = {docnum: weight * min(p[docnum] for p in per_term) for docnum in common}
+                found_directly = found_directly or (bool(found) and alternative.kind != "related")
                 into = best_reading if alternative.reading else concept_tf
                 combine = max if alternative.reading else operator.add
                 get = into.get
                 into.update({docnum: combine(get(docnum, 0.0), value) for docnum, value in found.items()})
             get = concept_tf.get
             concept_tf.update({docnum: get(docnum, 0.0) + value for docnum, value in best_reading.items()})
+            missing += not found_directly
+            if not concept_tf:
+                continue
             # The background prior (search/ranking.py's background_prior) only ever raises a word's document count.
             expected = self.reader.doc_count * concept.background
             prior = RANKING.background_prior
@@ -374,6 +405,7 @@ class ConceptScorer:
             idf = math.log(1 + (self.reader.doc_count - documents + 0.5) / (documents + 0.5))
             get = totals.get
             totals.update({docnum: get(docnum, 0.0) + idf * tf * (k1 + 1) / (k1 + tf) for docnum, tf in concept_tf.items()})
+        self.uncovered = missing / len(self.concepts) if self.concepts else 0.0
         return totals
 
     def matched_terms(self, docnum: int) -> set[str]:

@@ -66,6 +66,20 @@ class RankingParameters:
     background_doc_words: int = 200
     # Scores compare at this many decimals (then paths break ties).
     score_decimals: int = 6
+    # The meaning signal (search/meaning.py). Word weights are SIF's a / (a + p(word)), a =
+    # meaning_smoothing, p the word's share of everyday English, as integers of
+    # meaning_weight_scale; procedure vectors are unit vectors times meaning_scale.
+    meaning_smoothing: float = 1e-3
+    meaning_weight_scale: int = 100
+    meaning_scale: int = 1000
+    # A word's meaning postings: the procedures at this cosine with it or more, at most this many.
+    meaning_word_floor: float = 0.1
+    meaning_postings: int = 100
+    # Fusion (search/meaning.py's fused): meaning counts above meaning_threshold, times this weight.
+    meaning_threshold: float = 0.2
+    meaning_weight: float = 16.0
+    # The query words a "meaning: ..." line names at most.
+    meaning_words_shown: int = 3
     # Result tiers, best first: procedures with the exact tag a query names, then those of the
     # category it names, then the rest by score.
     tier_exact_tag: int = 2

@@ -59,7 +59,7 @@ def _temporary(names: str) -> str:
     return rf"(?:[^/]*/)?\.(?:{names})\.\d+(?:\.tmp)?"
 
 
-_INDEX_FILES = r"files\.json|stamp\.json|vocab\.json|english\.txt|english-rates\.pickle|thesaurus\.pickle|kb\.lock"
+_INDEX_FILES = r"files\.json|stamp\.json|vocab\.json|english\.txt|english-rates\.pickle|meaning\.npz|thesaurus\.pickle|kb\.lock"
 _WHOOSH_FILES = (  # as whoosh.index.TOC names them, its lock and its writer's temporary folder
     rf"_{INDEX_NAME}_\d+\.toc(?:\.[0-9.]+)?|{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+|{INDEX_NAME}_WRITELOCK|{INDEX_NAME}\.tmp(?:/[^/]+)?"
 )

@@ -43,6 +43,9 @@ import numpy as np
 from search.data.minilm import MODEL_SHA256, MiniLM, ModelMismatch, default_model_zip, erf_error, load_model
 
 VOCABULARY_SIZE = 60_000
+# The table keeps the commonest words: the words of the 30,000 to 60,000th rank added nothing measurable
+# to either dev set (benchmarks/quality.py) and would double the browser's meaning data.
+TABLE_SIZE = 30_000
 WORD_PATTERN = re.compile(r"[a-z]{2,24}")
 DEFAULT_CACHE = Path("~/.cache/service-kb/raw-word-embeddings.npz")
 TABLE = Path(__file__).parent / "word-vectors.npz"
@@ -188,10 +191,10 @@ def reduce(vectors: np.ndarray, dims: int, center: bool, normalize: bool, drop_t
     return quantised, float(variances[drop_top : drop_top + dims].sum() / variances.sum())
 
 
-def table(cache: Path, out: Path, dims: int, center: bool, normalize: bool, drop_top: int) -> None:
-    """Stage 2: write the int8 table from the raw cache."""
+def table(cache: Path, out: Path, dims: int, center: bool, normalize: bool, drop_top: int, size: int) -> None:
+    """Stage 2: write the int8 table of the `size` commonest words of the raw cache."""
     with np.load(cache) as raw:
-        words, counts, vectors = raw["words"], raw["counts"], raw["vectors"]
+        words, counts, vectors = raw["words"][:size], raw["counts"][:size], raw["vectors"][:size]
         digest = str(raw["model_sha256"])
     if digest != MODEL_SHA256:
         raise ModelMismatch(f"{cache} was embedded with a model of sha256 {digest}, expected {MODEL_SHA256}")
@@ -219,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     second.add_argument("--dims", type=int, default=128, help="dimensions kept (default 128)")
     second.add_argument("--center", action=argparse.BooleanOptionalAction, default=True, help="subtract the mean before PCA")
     second.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True, help="unit-length rows before quantising")
-    second.add_argument("--drop-top", type=int, default=0, metavar="K", help="skip the top K principal components (default 0)")
+    second.add_argument("--drop-top", type=int, default=3, metavar="K", help="skip the top K principal components (default 3)")
+    second.add_argument("--words", type=int, default=TABLE_SIZE, help=f"the commonest words kept (default {TABLE_SIZE})")
     return parser
 
 
@@ -232,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.stage == "embed":
             embed(cache, args.model_zip or default_model_zip(), args.words, args.batch_size)
         else:
-            table(cache, args.out, args.dims, args.center, args.normalize, args.drop_top)
+            table(cache, args.out, args.dims, args.center, args.normalize, args.drop_top, args.words)
     except ModelMismatch as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,263 @@
+"""The meaning signal: how close a query's words are in meaning to a procedure, in integers.
+
+A static table of English word vectors (search/data/word-vectors.npz, distilled from the
+sentence-embedding model all-MiniLM-L6-v2 by search/data/build_word_vectors.py) gives each word a
+direction. A procedure's *meaning vector* is the unit sum of the unit vectors of its parts (title,
+tags, keywords, summary, body, each alternate method), each part the sum of its words' vectors
+weighted by how rare the word is in everyday English (SIF: a / (a + p(word))), scaled to integers
+(RANKING.meaning_scale). A query's vector is the same weighted sum over its words.
+
+The cosine of the two decomposes over the query's words: each word's *meaning postings* are its
+dot products with the procedures' vectors, kept for the procedures at or above
+RANKING.meaning_word_floor in cosine, at most RANKING.meaning_postings of them. A procedure's
+meaning for a query is the sum of its postings, times each word's weight, divided by the query
+vector's length. Everything before that division is an integer, so `kb search` and the browser
+(which reads the same postings from the exported search data) compute the same number.
+
+When the table cannot be read (numpy missing, a file removed by a packager), `table_problem()`
+says why; procedures then have no meaning vector and search is lexical only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .analysis import words
+from .ranking import RANKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+TABLE_PATH = Path(__file__).parent / "data" / "word-vectors.npz"
+
+
+class WordVectors:
+    """The word-vector table: each word's int8 vector and its integer weight."""
+
+    def __init__(self, table_words: Sequence[str], counts: Any, vectors: Any) -> None:
+        import numpy as np
+
+        self.rows = {word: row for row, word in enumerate(table_words)}
+        self.vectors = np.asarray(vectors, dtype=np.int64)
+        rates = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
+        smoothing = RANKING.meaning_smoothing
+        # Integer weights, so that the browser needs no float arithmetic to combine postings.
+        self.weights = np.floor(RANKING.meaning_weight_scale * smoothing / (smoothing + rates) + 0.5).astype(np.int64)
+        self.norms = np.sqrt((self.vectors * self.vectors).sum(axis=1).astype(np.float64))
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def row(self, word: str) -> int | None:
+        """The word's row, or None when the table lacks it (or its weight is 0)."""
+        row = self.rows.get(word)
+        return row if row is not None and self.weights[row] > 0 else None
+
+    def text_vector(self, text: str) -> np.ndarray:
+        """The weighted sum of the vectors of the text's words (int64)."""
+        import numpy as np
+
+        rows = [row for row in map(self.row, words(text)) if row is not None]
+        if not rows:
+            return np.zeros(self.dimensions, dtype=np.int64)
+        return self.weights[rows] @ self.vectors[rows]
+
+
+@lru_cache(maxsize=1)
+def _load_table() -> tuple[WordVectors | None, str | None]:
+    try:
+        import numpy as np
+    except ImportError:
+        return None, "numpy is not installed"
+    try:
+        with np.load(TABLE_PATH) as data:
+            return WordVectors(data["words"].tolist(), data["counts"], data["vectors"]), None
+    except (OSError, KeyError, ValueError) as exc:
+        return None, f"cannot read the word-vector table {TABLE_PATH}: {exc}"
+
+
+def word_vectors() -> WordVectors | None:
+    """The table, or None when it cannot be read (see `table_problem`)."""
+    return _load_table()[0]
+
+
+def table_problem() -> str | None:
+    """Why meaning-based ranking is off, or None when it is on."""
+    return _load_table()[1]
+
+
+def procedure_vector(parts: Iterable[str]) -> list[int] | None:
+    """The meaning vector of a procedure made of these texts, as integers (unit length times
+    RANKING.meaning_scale); None without a table or without a word the table knows."""
+    import numpy as np
+
+    table = word_vectors()
+    if table is None:
+        return None
+    total = np.zeros(table.dimensions, dtype=np.float64)
+    for text in parts:
+        vector = table.text_vector(text).astype(np.float64)
+        length = float(np.linalg.norm(vector))
+        if length:
+            total += vector / length
+    length = float(np.linalg.norm(total))
+    if not length:
+        return None
+    return [int(value) for value in np.rint(total / length * RANKING.meaning_scale)]
+
+
+class ProcedureVectors:
+    """The meaning vectors of an index's live documents, by document number."""
+
+    def __init__(self, docnums: Sequence[int], vectors: Sequence[Sequence[int]], dimensions: int) -> None:
+        import numpy as np
+
+        self.docnums = np.asarray(docnums, dtype=np.int64)
+        self.matrix = np.asarray(vectors, dtype=np.int64).reshape(len(self.docnums), dimensions)
+
+    @classmethod
+    def of_documents(cls, documents: Iterable[tuple[int, dict[str, Any]]]) -> ProcedureVectors | None:
+        """From (docnum, stored fields) pairs; None without a table."""
+        table = word_vectors()
+        if table is None:
+            return None
+        found = [(docnum, stored.get("meaning")) for docnum, stored in documents]
+        found = [(docnum, vector) for docnum, vector in found if vector and len(vector) == table.dimensions]
+        return cls([d for d, _ in found], [v for _, v in found], table.dimensions)
+
+    def postings(self, row: int) -> list[tuple[int, int]]:
+        """The meaning postings of the table's word `row`: (docnum, dot product) for the
+        procedures whose cosine with the word is at least RANKING.meaning_word_floor, the
+        RANKING.meaning_postings largest products (equal ones: lower docnum first), by docnum."""
+        return next(self.postings_of_rows([row]))[1]
+
+    def postings_of_rows(self, rows: Sequence[int], chunk: int = 512) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+        """(row, its postings) for each of `rows`, in order, computed a chunk of words at a time."""
+        import numpy as np
+
+        table = word_vectors()
+        if table is None or not len(self.docnums):
+            yield from ((row, []) for row in rows)
+            return
+        # Products of integers below 2**53 are exact in float64, which numpy multiplies fastest.
+        matrix = self.matrix.astype(np.float64).T
+        for start in range(0, len(rows), chunk):
+            block = list(rows[start : start + chunk])
+            products = table.vectors[block].astype(np.float64) @ matrix
+            floors = RANKING.meaning_word_floor * table.norms[block] * RANKING.meaning_scale
+            for row, found, floor in zip(block, products, floors, strict=True):
+                keep = np.nonzero(found >= floor)[0]
+                if len(keep) > RANKING.meaning_postings:
+                    order = np.lexsort((self.docnums[keep], -found[keep]))
+                    keep = keep[order[: RANKING.meaning_postings]]
+                yield row, sorted((int(self.docnums[i]), int(found[i])) for i in keep)
+
+
+def save_vectors(path: Path, commit: str, vectors: ProcedureVectors) -> None:
+    """Writes the vectors beside the index, naming the commit they describe."""
+    import io
+
+    import numpy as np
+
+    from .index_state import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    np.savez(buffer, commit=np.array(commit), docnums=vectors.docnums, matrix=vectors.matrix.astype(np.int16))
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_vectors(path: Path, commit: str) -> ProcedureVectors | None:
+    """The vectors saved for this commit, or None when the file is missing, unreadable or
+    describes another commit (or there is no table)."""
+    table = word_vectors()
+    if table is None:
+        return None
+    import numpy as np
+
+    try:
+        with np.load(path) as data:
+            if str(data["commit"]) != commit or data["matrix"].shape[1:] != (table.dimensions,):
+                return None
+            return ProcedureVectors(data["docnums"], data["matrix"], table.dimensions)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+@dataclass
+class MeaningQuery:
+    """The words of a query the table knows: what they were typed as, their rows and weights,
+    and the length of the query's vector (the square root of an integer)."""
+
+    typed: list[str]
+    rows: list[int]
+    weights: list[int]
+    length: float
+
+
+def meaning_query(query_words: Sequence[str], corrections: dict[str, str]) -> MeaningQuery | None:
+    """The query's meaning: each word the table knows (or its typo correction), in order; None
+    when no word is known or there is no table."""
+    table = word_vectors()
+    if table is None:
+        return None
+    typed, rows = [], []
+    for word in query_words:
+        row = table.row(word)
+        if row is None and word in corrections:
+            row = table.row(corrections[word])
+        if row is not None:
+            typed.append(word)
+            rows.append(row)
+    if not rows:
+        return None
+    weights = [int(table.weights[row]) for row in rows]
+    vector = [0] * table.dimensions
+    for row, weight in zip(rows, weights, strict=True):
+        vector = [total + weight * int(value) for total, value in zip(vector, table.vectors[row], strict=True)]
+    squared = sum(value * value for value in vector)
+    return MeaningQuery(typed, rows, weights, math.sqrt(squared)) if squared else None
+
+
+@dataclass
+class Meaning:
+    """A procedure's meaning for a query: the cosine, and each query word's share of it."""
+
+    cosine: float
+    shares: list[int]  # per MeaningQuery word: weight * dot product (0 when not in its postings)
+
+    def words(self, query: MeaningQuery) -> list[str]:
+        """The query words that brought the procedure closest (at most
+        RANKING.meaning_words_shown), in query order: what a "meaning: ..." line names."""
+        best = sorted(range(len(self.shares)), key=lambda position: (-self.shares[position], position))
+        return [query.typed[position] for position in sorted(best[: RANKING.meaning_words_shown]) if self.shares[position] > 0]
+
+
+def meanings(query: MeaningQuery, postings_of: Any) -> dict[int, Meaning]:
+    """Each procedure in some word's postings -> its Meaning. `postings_of(row)` gives the
+    postings of a table row (ProcedureVectors.postings, or the browser's files)."""
+    shares: dict[int, list[int]] = {}
+    for position, (row, weight) in enumerate(zip(query.rows, query.weights, strict=True)):
+        for docnum, product in postings_of(row):
+            shares.setdefault(docnum, [0] * len(query.rows))[position] += weight * product
+    scale = query.length * RANKING.meaning_scale
+    return {docnum: Meaning(sum(parts) / scale, parts) for docnum, parts in shares.items()}
+
+
+def fused(lexical: float, meaning: float, strongest: float, uncovered: float) -> float:
+    """A procedure's score from its lexical (BM25F) score and its meaning cosine, given the
+    query's strongest lexical score and the share of its concepts no procedure contains.
+
+    Meaning counts only above RANKING.meaning_threshold, in proportion to the strongest lexical
+    score (so the two stay comparable whatever the query) and to the share of the query the
+    procedures' own words do not cover: a query whose every word is found keeps its lexical
+    ranking. The browser computes the same expression, in the same order.
+    """
+    if meaning <= RANKING.meaning_threshold or uncovered <= 0:
+        return lexical
+    return lexical + RANKING.meaning_weight * max(strongest, 1.0) * (meaning - RANKING.meaning_threshold) * uncovered
