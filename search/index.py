@@ -48,8 +48,8 @@ from .index_document import AnalysedProcedure
 from .index_fields import IMPACT_DIGITS, IMPACT_FIELD, index_schema
 from .index_reader import IndexReader, WrittenContents
 from .index_state import FILES_JSON, VOCAB_JSON, IndexState, atomic_write_bytes, atomic_write_json, commit_token, read_json, read_words
-from .meaning import ProcedureVectors, load_vectors, save_vectors
 from .index_writer import IndexBusy, commit_documents, gc_paused, write_lock
+from .meaning import ProcedureVectors, load_vectors, save_vectors
 from .model import FileCache, content_hash, list_procedure_files
 from .ranking import RANKING
 from .storage import INDEX_FOLDER, INDEX_NAME, IndexError_, check_placement, claim_folder, delete_own_files, write_errors_named
