@@ -25,6 +25,9 @@ small files fetched on demand, so the first result needs only a few kilobytes:
   the default one, default_url). Chunks are large because a request costs more than its bytes:
   the ten results of a query are spread over as many chunks as there are results.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
+- `meaning/NNNN.json`: each word of the word-vector table with its weight, vector and meaning
+  postings, for the meaning signal (search/export_meaning.py); the manifest's `meaning` gives
+  their shard count, or is null when the table is unavailable and there are none.
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content
 did not change are not rewritten, so a static host or a browser cache keeps them.
@@ -47,14 +50,16 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import STOPWORDS, Thesaurus, casefold_exceptions, english_word_stems, installed_table, load_thesaurus, stem
+from .export_meaning import write_meaning
 from .index import IMPACT_DIGITS, IndexReader, RefreshReport, SearchIndex, WrittenContents, gc_paused
+from .meaning import ProcedureVectors
 from .model import FileCache
 from .query import MATCH_FIELDS, choose_related
 from .ranking import RANKING
 from .related import related_words
 from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
-FORMAT = 7
+FORMAT = 8
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -271,6 +276,9 @@ def write_search_data(
         for number in range(TAG_SHARDS):
             writer.write(f"tags/{number:02d}.json", tag_shards.get(number, {}))
         documents = len(stored)
+        # A full refresh's documents carry their vectors; otherwise the index keeps them.
+        vectors = ProcedureVectors.of_documents(stored) if contents is not None else index.procedure_vectors()
+        meaning = write_meaning(writer.write, vectors, docid)
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})
@@ -287,6 +295,7 @@ def write_search_data(
         "doc_chunk": DOC_CHUNK,
         "match_fields": MATCH_FIELDS,
         "case_folding": case_folding(tag_letters),
+        "meaning": meaning,
     }
     # The version changes with any content, so browsers never mix files of two exports.
     digest = hashlib.blake2b(digest_size=8)

@@ -70,11 +70,11 @@ INDEX_FOLDER = FolderKind(
     re.compile(rf"_{INDEX_NAME}_\d+\.toc"),
 )
 _SEARCH_DATA_TEMPORARY = _temporary(r"[^/]+\.json")
-_SEARCH_DATA_FILES = r"manifest\.json|thesaurus\.json|vocab\.json|terms/\d{4}\.json|docs/\d{4}\.json|tags/\d{2}\.json"
+_SEARCH_DATA_FILES = r"manifest\.json|thesaurus\.json|vocab\.json|terms/\d{4}\.json|docs/\d{4}\.json|tags/\d{2}\.json|meaning/\d{4}\.json"
 SEARCH_DATA_FOLDER = FolderKind(
     "search data folder",
     SEARCH_DATA_MARKER,
-    re.compile(rf"{_SEARCH_DATA_FILES}|(?:terms|docs|tags)|{_SEARCH_DATA_TEMPORARY}"),
+    re.compile(rf"{_SEARCH_DATA_FILES}|(?:terms|docs|tags|meaning)|{_SEARCH_DATA_TEMPORARY}"),
     re.compile(r"manifest\.json"),
 )
 

@@ -29,6 +29,7 @@ ORDERS_SCRIPT = r"""
 const fs = require("fs"), path = require("path");
 const [assets, dir, limit] = process.argv.slice(1);
 globalThis.kbStem = require(path.join(assets, "kb-stemmer.js"));
+globalThis.KbMeaning = require(path.join(assets, "kb-meaning.js"));
 const { Engine } = require(path.join(assets, "kb-engine.js"));
 const read = (url) => {
   const name = url.slice(dir.length).replace(/^\//, "").replace(/\?.*$/, "");

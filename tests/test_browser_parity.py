@@ -142,6 +142,7 @@ PROGRESSIVE_SCRIPT = r"""
 const fs = require("fs"), path = require("path");
 const [assets, dir, query] = process.argv.slice(1);
 globalThis.kbStem = require(path.join(assets, "kb-stemmer.js"));
+globalThis.KbMeaning = require(path.join(assets, "kb-meaning.js"));
 const { Engine } = require(path.join(assets, "kb-engine.js"));
 const read = (name) => JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
 const allDocs = fs.readdirSync(path.join(dir, "docs")).sort().flatMap((name) => read("docs/" + name));

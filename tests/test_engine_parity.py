@@ -7,8 +7,10 @@ collection lacks, synonym words with and without expansions, related words, typo
 tags, bare categories, names, punctuation, Unicode), answers every query with both engines
 (search/query.py in this process; kb-engine.js in one Node process for the whole test, a fresh
 engine per collection) and allows no difference in the full rankings: paths, order, scores,
-"Matched" descriptions, did-you-mean and corrections. The run is derandomized, so CI sees the
-same cases every time; it prints how many it compared.
+"Matched" descriptions, did-you-mean and corrections. Rankings include the meaning signal
+(search/meaning.py, kb-meaning.js): a query word the collection lacks brings it in, and the test
+requires that it carried results in a share of the answers. The run is derandomized, so CI sees
+the same cases every time; it prints how many it compared.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
     """`enrol` is in the built-in rule `enrol, enroll`, which has no expansion the collection can
     match; the collection lacks it but has `recruit` and `enter`, which WordNet relates to it.
     README: only a word that "no synonym rule knows" is searched as related words, so neither
-    engine finds anything for it (kb search found both procedures; the browser, none)."""
+    engine finds anything for it by words (kb search found both procedures; the browser, none).
+    The meaning signal may still find procedures close in meaning, and says so."""
     assert (base_form("enrol"),) in thesaurus.rules
     assert {"recruit", "enter"} <= set(related_words().related("enrol"))
     procedures = write_collection(
@@ -89,8 +92,10 @@ def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
         },
     )
     answers = assert_same(tmp_path, browser, thesaurus, procedures, ["enrol", "enroll", "enrolled", "enrol staff"])
-    assert [a["results"] for a in answers[:3]] == [[], [], []]
+    by_words = [[m for r in a["results"] for m in r["matched"] if not m.startswith("meaning: ")] for a in answers[:3]]
+    assert by_words == [[], [], []]
     assert [r["path"] for r in answers[3]["results"]] == ["hr/recruit.md"]
+    assert answers[3]["results"][0]["matched"][0] == "summary"
 
 
 def test_tag_queries_are_case_folded_alike_in_both_engines(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus) -> None:
@@ -296,6 +301,7 @@ def collection_and_queries(draw: st.DrawFn) -> tuple[list[dict], list[str]]:
 
 def test_engines_rank_generated_collections_identically(browser: BrowserEngine, thesaurus: Thesaurus) -> None:
     compared: list[int] = []
+    carried: list[int] = []  # per collection, the answers with a result the meaning signal carried
     started = time.perf_counter()
 
     @settings(
@@ -312,10 +318,14 @@ def test_engines_rank_generated_collections_identically(browser: BrowserEngine, 
         with tempfile.TemporaryDirectory(prefix="kb-parity-") as folder:
             root = Path(folder)
             files = {f"{p['tags'][0].partition(':')[0].strip().lower().replace(' ', '-')}/p{n}.md": p for n, p in enumerate(procedures)}
-            assert_same(root, browser, thesaurus, write_collection(root, files), queries)
+            answers = assert_same(root, browser, thesaurus, write_collection(root, files), queries)
         compared.append(len(queries))
+        carried.append(sum(any(m.startswith("meaning: ") for r in a["results"] for m in r["matched"]) for a in answers))
 
     check()
     cases = sum(compared)
-    print(f"\n{cases} generated queries over {len(compared)} collections ranked identically in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    print(f"\n{cases} generated queries over {len(compared)} collections ranked identically in {seconds:.1f} s")
+    print(f"{sum(carried)} of them had a result the meaning signal carried")
     assert cases >= MINIMUM_CASES * min(1.0, EXAMPLES / DEFAULT_EXAMPLES)
+    assert sum(carried) >= cases // 20  # the meaning signal is exercised, not only lexical ranking

@@ -100,3 +100,12 @@ def test_golden_rankings_cover_what_they_claim() -> None:
     assert by_query["Complaint: Late Delivery"]["results"][1]["path"] == "complaints/damaged-appliance.md"  # its category next
     assert {r["path"] for r in by_query["Billing"]["results"][:2]} == {"billing/duplicate-charge.md", "billing/refund-request.md"}
     assert by_query["authntcatr zzqx"]["did_you_mean"] == "authenticator"
+    # The meaning signal: procedures no word of the query is in, each saying which words brought it.
+    laptop = by_query["my laptop won't turn on"]["results"]
+    assert len(laptop) >= 2 and all(len(r["matched"]) == 1 and r["matched"][0].startswith("meaning: laptop") for r in laptop)
+    cash = by_query["cash back for my purchase"]["results"]
+    assert cash[0]["path"] == "billing/refund-request.md" and cash[0]["matched"][-1] == "meaning: cash back purchase"
+    assert any(r["matched"] == ["meaning: cash back purchase"] for r in cash)
+    assert by_query["refnd kitchen"]["corrections"] == {"refnd": "refund"}
+    refnd = by_query["refnd kitchen"]["results"]
+    assert refnd[0]["path"] == "billing/refund-request.md" and "meaning: refnd" in refnd[0]["matched"]

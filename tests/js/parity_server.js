@@ -10,6 +10,7 @@ const path = require("path");
 const readline = require("readline");
 const assets = path.join(__dirname, "..", "..", "plugins", "kb", "assets");
 globalThis.kbStem = require(path.join(assets, "kb-stemmer.js"));
+globalThis.KbMeaning = require(path.join(assets, "kb-meaning.js"));
 const { Engine } = require(path.join(assets, "kb-engine.js"));
 
 async function answer(request) {

@@ -6,6 +6,7 @@ const fs = require("fs");
 const path = require("path");
 const assets = path.join(__dirname, "..", "..", "plugins", "kb", "assets");
 globalThis.kbStem = require(path.join(assets, "kb-stemmer.js"));
+globalThis.KbMeaning = require(path.join(assets, "kb-meaning.js"));
 const { Engine } = require(path.join(assets, "kb-engine.js"));
 
 const dir = process.argv[2];

@@ -8,6 +8,7 @@
   "use strict";
 
   var stem = root.kbStem || (typeof require === "function" ? require("./kb-stemmer.js") : null);
+  var meaningSignal = root.KbMeaning || (typeof require === "function" ? require("./kb-meaning.js") : null);
 
   // ---- analysis (search/analysis.py) ---------------------------------------------------
   var TOKEN = /[a-z0-9]+(?:'[a-z]+)*/g;
@@ -288,6 +289,27 @@
     return postings.places;
   };
 
+  // A word's entry in the meaning shards (search/export_meaning.py), decoded by kb-meaning.js;
+  // null when the word-vector table lacks it or the export has no meaning data.
+  Engine.prototype.meaningEntry = function (word) {
+    var self = this, meaning = this.manifest.meaning;
+    this.meaningEntries = this.meaningEntries || new Map();
+    if (!meaning) return Promise.resolve(null);
+    if (this.meaningEntries.has(word)) return Promise.resolve(this.meaningEntries.get(word));
+    return this.file("meaning/" + pad(fnv1a32(word) % meaning.shards, 4) + ".json").then(function (shard) {
+      var entry = ownValue(shard, word, null);
+      if (!self.meaningEntries.has(word)) self.meaningEntries.set(word, entry ? meaningSignal.decodeEntry(entry) : null);
+      return self.meaningEntries.get(word);
+    });
+  };
+
+  // Starts fetching the meaning shards of `list` without waiting for them (fetched again when
+  // needed if this fails).
+  Engine.prototype.prefetchMeaning = function (list) {
+    var self = this, ignore = function () { /* fetched again when needed */ };
+    if (this.manifest.meaning) list.forEach(function (word) { self.meaningEntry(word).catch(ignore); });
+  };
+
   Engine.prototype.tagDocs = function (key) {
     return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
       return ownValue(shard, key, []);
@@ -472,6 +494,8 @@
           var typo = list.filter(function (a) { return a.kind === "typo"; })[0];
           if (typo) {
             parsed.corrections[word] = typo.text;
+            // The meaning signal falls back to the correction of a word the table lacks.
+            self.prefetchMeaning([typo.text]);
             bases[position] = baseForm(typo.text);
             stems[position] = typo.terms[0];
             ownWeight[position] = typo.weight;
@@ -546,6 +570,8 @@
     }
     var queryWords = words(text).slice(0, this.manifest.ranking.query_words);
     parsed.names = nameLike(text).slice(0, this.manifest.ranking.query_words);
+    // The meaning signal may need every query word's entry: fetched beside their postings.
+    this.prefetchMeaning(queryWords);
     // The tag lookups and the words' postings do not depend on each other: fetch them together.
     return Promise.all([Promise.all(lookups), this.concepts(queryWords, parsed)]).then(function (done) {
       parsed.concepts = done[1];
@@ -561,17 +587,20 @@
     var terms = [];
     concepts.forEach(function (c) { c.alternatives.forEach(function (a) { a.terms.forEach(function (t) { terms.push(t); }); }); });
     return Promise.all(terms.map(function (t) { return self.impacts(t); })).then(function () {
-      var totals = new Float64Array(count), scored = new Uint8Array(count), scoredDocs = [];
+      var totals = new Float64Array(count), scored = new Uint8Array(count), scoredDocs = [], missing = 0;
       var tf = new Float64Array(count), bestReading = new Float64Array(count), present = new Uint8Array(count);
       concepts.forEach(function (concept) {
         var matched = [];
+        var foundDirectly = false; // by the word, a synonym, a correction or a completion
         var sum = function (doc, value) { tf[doc] += value; };
         // The readings of one word count by the best of them, added after the other alternatives.
         var best = function (doc, value) { if (value > bestReading[doc]) bestReading[doc] = value; };
         concept.alternatives.forEach(function (alternative) {
           var perTerm = alternative.terms.map(function (t) { return self.postings[t]; });
           var weight = alternative.weight, first = perTerm[0], i, combine = alternative.reading ? best : sum;
+          var direct = alternative.kind !== "related";
           var add = function (doc, value) {
+            if (direct) foundDirectly = true;
             if (!present[doc]) { present[doc] = 1; matched.push(doc); }
             combine(doc, value);
           };
@@ -590,6 +619,7 @@
             if (lowest >= 0) add(first.docs[i], weight * lowest);
           }
         });
+        if (!foundDirectly) missing++;
         var prior = r.background_prior;
         var documents = Math.max(matched.length, (matched.length + prior * count * concept.background) / (1 + prior));
         var idf = Math.log(1 + (count - documents + 0.5) / (documents + 0.5));
@@ -602,7 +632,44 @@
           present[doc] = 0;
         });
       });
-      return { totals: totals, scored: scored, docs: scoredDocs };
+      // The share of the concepts no procedure contains (search/query.py's ConceptScorer.uncovered).
+      var uncovered = concepts.length ? missing / concepts.length : 0;
+      return { totals: totals, scored: scored, docs: scoredDocs, uncovered: uncovered };
+    });
+  };
+
+  // search/query.py's _add_meaning: adds the meaning signal to the lexical scores (a document it
+  // finds alone becomes a scored one); -> Map of the documents meaning carried (it gave them more
+  // than their own words did) to their "meaning: ..." line.
+  Engine.prototype.addMeaning = function (parsed, scored) {
+    var self = this, r = this.manifest.ranking, meaning = this.manifest.meaning, carried = new Map();
+    if (!meaning || !(scored.uncovered > 0)) return Promise.resolve(carried);
+    var queryWords = words(parsed.text).slice(0, r.query_words);
+    var lookups = queryWords.map(function (word) {
+      var own = self.meaningEntry(word);
+      // Requested together with the word's own entry: it is needed only when the table lacks the word.
+      var corrected = Object.prototype.hasOwnProperty.call(parsed.corrections, word) ? self.meaningEntry(parsed.corrections[word]) : null;
+      return Promise.all([own, corrected]);
+    });
+    return Promise.all(lookups).then(function () {
+      var query = meaningSignal.meaningQuery(queryWords, parsed.corrections, function (word) {
+        return self.meaningEntries.get(word) || null;
+      }, meaning.dimensions);
+      if (!query) return carried;
+      var strongest = 0.0;
+      for (var i = 0; i < scored.docs.length; i++) {
+        if (i === 0 || scored.totals[scored.docs[i]] > strongest) strongest = scored.totals[scored.docs[i]];
+      }
+      meaningSignal.meanings(query, r).forEach(function (found, doc) {
+        var lexical = scored.scored[doc] ? scored.totals[doc] : 0.0;
+        var score = meaningSignal.fused(lexical, found.cosine, strongest, scored.uncovered, r);
+        if (score > lexical) {
+          scored.totals[doc] = score;
+          if (!scored.scored[doc]) { scored.scored[doc] = 1; scored.docs.push(doc); }
+          if (score - lexical > lexical) carried.set(doc, ["meaning: " + meaningSignal.meaningWords(found, query, r).join(" ")]);
+        }
+      });
+      return carried;
     });
   };
 
@@ -697,6 +764,9 @@
     limit = limit || 10;
     return this.load().then(function () { return self.parse(String(query)); }).then(function (parsed) {
       return self.score(parsed.concepts).then(function (scored) {
+        return self.addMeaning(parsed, scored).then(function (carried) { return [scored, carried]; });
+      }).then(function (done) {
+        var scored = done[0], carried = done[1];
         var r = self.manifest.ranking, candidates = scored.docs.slice();
         var tier = new Uint8Array(self.manifest.documents).fill(r.tier_text);
         var addTier = function (value) {
@@ -718,7 +788,8 @@
           return self.docData(doc).then(function (data) {
             results[i] = {
               path: data.path, url: "url" in data ? data.url : defaultUrl(data.path), title: data.title, tags: data.tags, summary: data.summary,
-              score: scored.totals[doc], matched: describeMatch(places[i], tier[doc] === r.tier_exact_tag, self.manifest.match_fields, data.alternates)
+              score: scored.totals[doc],
+              matched: describeMatch(places[i], tier[doc] === r.tier_exact_tag, self.manifest.match_fields, data.alternates).concat(carried.get(doc) || [])
             };
             var before = ready;
             while (ready < results.length && results[ready]) ready++;

@@ -1,0 +1,94 @@
+/* The meaning signal in the browser: search/meaning.py's meaning_query, meanings, Meaning.words
+ * and fused, step for step, over the meaning shards that search/export_meaning.py writes (each
+ * word: [weight, its int8 vector as base64, its postings as [docid delta, dot product, ...]]).
+ * Everything before the one division of a cosine is integer arithmetic, exact in doubles, and the
+ * floating-point operations come in the order Python does them, so both engines compute the same
+ * numbers. Every parameter is the manifest's `ranking` (search/ranking.py). kb-engine.js uses it. */
+(function (root) {
+  "use strict";
+
+  // A word's int8 vector from the base64 of its bytes.
+  function decodeVector(text) {
+    var bytes = atob(text), vector = new Int8Array(bytes.length);
+    for (var i = 0; i < bytes.length; i++) vector[i] = (bytes.charCodeAt(i) << 24) >> 24;
+    return vector;
+  }
+
+  // A shard's entry for a word -> {weight, vector, docs, products}, the postings by ascending docid.
+  function decodeEntry(entry) {
+    var flat = entry[2], count = flat.length / 2, docs = new Int32Array(count), products = new Float64Array(count), doc = 0;
+    for (var i = 0; i < count; i++) {
+      doc += flat[2 * i];
+      docs[i] = doc;
+      products[i] = flat[2 * i + 1];
+    }
+    return { weight: entry[0], vector: decodeVector(entry[1]), docs: docs, products: products };
+  }
+
+  // search/meaning.py's meaning_query: each query word the table knows (or, when it does not, its
+  // typo correction), in order. `entryOf(word)` is the word's decoded entry or null. -> {typed,
+  // entries, length} or null when no word is known or the query's vector is 0.
+  function meaningQuery(queryWords, corrections, entryOf, dimensions) {
+    var typed = [], entries = [];
+    queryWords.forEach(function (word) {
+      var entry = entryOf(word);
+      if (!entry && Object.prototype.hasOwnProperty.call(corrections, word)) entry = entryOf(corrections[word]);
+      if (entry) {
+        typed.push(word);
+        entries.push(entry);
+      }
+    });
+    if (!entries.length) return null;
+    var vector = new Float64Array(dimensions), squared = 0, i;
+    entries.forEach(function (entry) {
+      for (i = 0; i < dimensions; i++) vector[i] += entry.weight * entry.vector[i];
+    });
+    for (i = 0; i < dimensions; i++) squared += vector[i] * vector[i];
+    return squared ? { typed: typed, entries: entries, length: Math.sqrt(squared) } : null;
+  }
+
+  // search/meaning.py's meanings: each document in some word's postings -> {cosine, shares}, a
+  // share per query word (its weight times the dot product, 0 outside its postings).
+  function meanings(query, ranking) {
+    var shares = new Map(), size = query.entries.length;
+    query.entries.forEach(function (entry, position) {
+      for (var i = 0; i < entry.docs.length; i++) {
+        var parts = shares.get(entry.docs[i]);
+        if (!parts) {
+          parts = new Array(size).fill(0);
+          shares.set(entry.docs[i], parts);
+        }
+        parts[position] += entry.weight * entry.products[i];
+      }
+    });
+    var scale = query.length * ranking.meaning_scale, found = new Map();
+    shares.forEach(function (parts, doc) {
+      var sum = 0;
+      for (var i = 0; i < parts.length; i++) sum += parts[i];
+      found.set(doc, { cosine: sum / scale, shares: parts });
+    });
+    return found;
+  }
+
+  // search/meaning.py's Meaning.words: the query words that brought the document closest (at most
+  // ranking.meaning_words_shown), in query order: what a "meaning: ..." line names.
+  function meaningWords(meaning, query, ranking) {
+    var shares = meaning.shares;
+    var best = shares.map(function (_, position) { return position; }).sort(function (a, b) {
+      return shares[b] - shares[a] || a - b;
+    });
+    return best.slice(0, ranking.meaning_words_shown).sort(function (a, b) { return a - b; })
+      .filter(function (position) { return shares[position] > 0; })
+      .map(function (position) { return query.typed[position]; });
+  }
+
+  // search/meaning.py's fused, the same expression in the same order.
+  function fused(lexical, meaning, strongest, uncovered, ranking) {
+    if (meaning <= ranking.meaning_threshold || uncovered <= 0) return lexical;
+    return lexical + ranking.meaning_weight * Math.max(strongest, 1.0) * (meaning - ranking.meaning_threshold) * uncovered;
+  }
+
+  var api = { decodeEntry: decodeEntry, meaningQuery: meaningQuery, meanings: meanings, meaningWords: meaningWords, fused: fused };
+  root.KbMeaning = api;
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+})(typeof window !== "undefined" ? window : globalThis);
