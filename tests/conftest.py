@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROCEDURES = ROOT / "procedures"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev"
+SERVICE_DESK_SET = ROOT.parent / "shared" / "eval" / "service-desk"
 
 
 @pytest.fixture(scope="session")
