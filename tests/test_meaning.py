@@ -78,7 +78,8 @@ def test_a_procedure_vector_is_a_unit_vector_in_integers() -> None:
 
 def test_texts_about_the_same_thing_are_closer_than_unrelated_ones() -> None:
     parcel = procedure_vector(["my package never came"])
-    assert unit_cosine(parcel, procedure_vector(["the parcel did not arrive"])) > unit_cosine(parcel, procedure_vector(["reset a password"]))
+    same, other = procedure_vector(["the parcel did not arrive"]), procedure_vector(["reset a password"])
+    assert unit_cosine(parcel, same) > unit_cosine(parcel, other)
 
 
 def test_postings_keep_the_closest_procedures_above_the_floor_by_docnum(monkeypatch: pytest.MonkeyPatch) -> None:
