@@ -12,10 +12,10 @@ Indexes keep each procedure's meaning vector, made with the table: a new table n
 FORMAT in search/index.py, so that every index is rebuilt with it.
 
 `embed` takes the VOCABULARY_SIZE commonest entries of pyspellchecker's English frequency list that
-are 2 to 24 lowercase letters a-z (ties in count broken alphabetically), embeds each word alone (see minilm.py: numpy forward pass of the model on
-the one-word sentence, the mean of the word's own token outputs without [CLS] and [SEP], unit
-length), and saves the float32 [n, 384] matrix with the words and
-their counts to the cache file. Before embedding it checks the forward pass against published
+are 2 to 24 lowercase letters a-z (ties in count broken alphabetically), embeds each word alone
+(see minilm.py: numpy forward pass of the model on the one-word sentence, the mean of the word's
+own token outputs without [CLS] and [SEP], unit length), and saves the float32 [n, 384] matrix
+with the words and their counts to the cache file. Before embedding it checks the forward pass against published
 outputs of the model and stops if they differ.
 
 `table` keeps the --words commonest words and reduces their vectors to --dims dimensions by PCA (optionally centred first, optionally
