@@ -42,13 +42,20 @@ class WordVectors:
     def __init__(self, table_words: Sequence[str], counts: Any, vectors: Any) -> None:
         import numpy as np
 
-        self.rows = {word: row for row, word in enumerate(table_words)}
-        self.vectors = np.asarray(vectors, dtype=np.int64)
+        self.words = list(table_words)
+        self.rows = {word: row for row, word in enumerate(self.words)}
+        self.vectors = np.asarray(vectors)  # int8: products are taken in int64 or float64
         rates = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
         smoothing = RANKING.meaning_smoothing
         # Integer weights, so that the browser needs no float arithmetic to combine postings.
         self.weights = np.floor(RANKING.meaning_weight_scale * smoothing / (smoothing + rates) + 0.5).astype(np.int64)
-        self.norms = np.sqrt((self.vectors * self.vectors).sum(axis=1).astype(np.float64))
+
+    def norm(self, rows: Any) -> Any:
+        """The lengths of these rows' vectors."""
+        import numpy as np
+
+        found = self.vectors[rows].astype(np.int64)
+        return np.sqrt((found * found).sum(axis=-1).astype(np.float64))
 
     @property
     def dimensions(self) -> int:
@@ -77,8 +84,9 @@ def _load_table() -> tuple[WordVectors | None, str | None]:
         return None, "numpy is not installed"
     try:
         with np.load(TABLE_PATH) as data:
-            return WordVectors(data["words"].tolist(), data["counts"], data["vectors"]), None
-    except (OSError, KeyError, ValueError) as exc:
+            table_words = data["words"].tobytes().decode("utf-8").split("\n")
+            return WordVectors(table_words, data["counts"], data["vectors"]), None
+    except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
         return None, f"cannot read the word-vector table {TABLE_PATH}: {exc}"
 
 
@@ -150,7 +158,7 @@ class ProcedureVectors:
         for start in range(0, len(rows), chunk):
             block = list(rows[start : start + chunk])
             products = table.vectors[block].astype(np.float64) @ matrix
-            floors = RANKING.meaning_word_floor * table.norms[block] * RANKING.meaning_scale
+            floors = RANKING.meaning_word_floor * table.norm(block) * RANKING.meaning_scale
             for row, found, floor in zip(block, products, floors, strict=True):
                 keep = np.nonzero(found >= floor)[0]
                 if len(keep) > RANKING.meaning_postings:
@@ -219,7 +227,7 @@ def meaning_query(query_words: Sequence[str], corrections: dict[str, str]) -> Me
     weights = [int(table.weights[row]) for row in rows]
     vector = [0] * table.dimensions
     for row, weight in zip(rows, weights, strict=True):
-        vector = [total + weight * int(value) for total, value in zip(vector, table.vectors[row], strict=True)]
+        vector = [total + weight * value for total, value in zip(vector, table.vectors[row].tolist(), strict=True)]
     squared = sum(value * value for value in vector)
     return MeaningQuery(typed, rows, weights, math.sqrt(squared)) if squared else None
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 Say = Callable[[str], None]
 
+MEANING_OFF_WARNING = "meaning-based ranking is off ({problem}); searching by the procedures' own words only"
 STALE_INDEX_WARNING = "{problem}; answering from the last index written, which may be out of date"
 
 
@@ -57,9 +58,13 @@ def open_index(settings: Settings, notify: Say, warn: Say, announce: Say | None 
 def query_engine(settings: Settings, notify: Say, warn: Say, announce: Say | None = None, progress: Progress | None = None) -> QueryEngine:
     """A query engine over the up-to-date index (see `open_index`), with the settings' synonyms."""
     from .analysis import load_thesaurus
+    from .meaning import table_problem
     from .query import QueryEngine
 
     index = open_index(settings, notify, warn, announce, progress)
+    problem = table_problem()
+    if problem:
+        warn(MEANING_OFF_WARNING.format(problem=problem))
     return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir))
 
 

@@ -14,7 +14,8 @@ TABLE = Path(search.__file__).parent / "data" / "word-vectors.npz"
 @pytest.fixture(scope="module")
 def table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.load(TABLE) as data:
-        return data["words"], data["counts"], data["vectors"]
+        words = np.array(data["words"].tobytes().decode("utf-8").split("\n"))
+        return words, data["counts"], data["vectors"]
 
 
 def cosine(table: tuple[np.ndarray, np.ndarray, np.ndarray], a: str, b: str) -> float:

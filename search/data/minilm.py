@@ -140,11 +140,12 @@ class MiniLM:
         """Each text's token ids, [CLS] ... [SEP], unpadded."""
         return [enc.ids for enc in self.tokenizer.encode_batch(texts)]
 
-    def forward(self, ids: np.ndarray) -> np.ndarray:
+    def forward(self, ids: np.ndarray, inner_only: bool = False) -> np.ndarray:
         """Mean-pooled, L2-normalised embeddings of a batch of equal-length token id rows [B, L].
 
         Every row has the same length, so there is no padding and the attention mask is all ones:
         the mean over all L positions is sentence-transformers' masked mean for each text alone.
+        `inner_only` leaves [CLS] and [SEP] out of the mean: the text's own tokens only.
         """
         batch, length = ids.shape
         h, heads = self.hidden, self.heads
@@ -162,12 +163,14 @@ class MiniLM:
             x = layer_norm(context @ layer.out_w + layer.out_b + x, layer.ln1_w, layer.ln1_b, self.eps)
             up = gelu(x @ layer.up_w + layer.up_b)
             x = layer_norm(up @ layer.down_w + layer.down_b + x, layer.ln2_w, layer.ln2_b, self.eps)
-        pooled = x.reshape(batch, length, h).mean(axis=1)
+        outputs = x.reshape(batch, length, h)
+        pooled = (outputs[:, 1:-1] if inner_only else outputs).mean(axis=1)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, np.float32(1e-12))).astype(np.float32)
 
-    def encode(self, texts: list[str], batch_size: int = 1024, progress=None) -> np.ndarray:
-        """Embeddings of `texts` (float32 [n, hidden], unit rows), each text embedded alone.
+    def encode(self, texts: list[str], batch_size: int = 1024, progress=None, inner_only: bool = False) -> np.ndarray:
+        """Embeddings of `texts` (float32 [n, hidden], unit rows), each text embedded alone
+        (`inner_only`: see `forward`).
 
         Texts are grouped by token count so batches need no padding; `progress(done, total)` is
         called after each batch when given.
@@ -182,7 +185,7 @@ class MiniLM:
             rows = by_length[length]
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
-                out[chunk] = self.forward(np.array([all_ids[i] for i in chunk], dtype=np.int64))
+                out[chunk] = self.forward(np.array([all_ids[i] for i in chunk], dtype=np.int64), inner_only)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(texts))

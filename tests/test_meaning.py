@@ -1,0 +1,184 @@
+"""The meaning signal (search/meaning.py): vectors, postings, the query's cosine, the fusion, and
+what `kb search` does with it and without the word-vector table."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from search import meaning
+from search.cli import main as kb_main
+from search.index import SearchIndex
+from search.meaning import (
+    Meaning,
+    ProcedureVectors,
+    fused,
+    load_vectors,
+    meaning_query,
+    meanings,
+    procedure_vector,
+    save_vectors,
+    word_vectors,
+)
+from search.ranking import RANKING
+
+from .conftest import procedure_text
+
+PROCEDURES = {
+    "shipping/lost-parcel.md": procedure_text(
+        "Lost parcel",
+        ["Delivery: Lost Parcel"],
+        body="## Steps\n\n1. Open the carrier trace.\n2. Reship the package or refund it.\n",
+        summary="The package never arrived.",
+    ),
+    "billing/payment-plan.md": procedure_text(
+        "Payment plan",
+        ["Billing: Installments"],
+        body="## Steps\n\n1. Split the balance into monthly installments.\n",
+        summary="The customer wants to pay the balance over several months.",
+    ),
+    "it/password-reset.md": procedure_text(
+        "Password reset",
+        ["IT: Password"],
+        body="## Steps\n\n1. Reset the password in the identity portal.\n",
+        summary="An employee cannot sign in.",
+    ),
+}
+
+
+def write_procedures(root, procedures=PROCEDURES) -> None:
+    for rel, text in procedures.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def unit_cosine(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def test_the_table_knows_everyday_words_and_gives_rarer_words_more_weight() -> None:
+    table = word_vectors()
+    assert table is not None
+    assert table.row("parcel") is not None and table.row("zzzqx") is None
+    assert table.weights[table.row("parcel")] > table.weights[table.row("the")]
+
+
+def test_a_procedure_vector_is_a_unit_vector_in_integers() -> None:
+    vector = procedure_vector(["Lost parcel", "The package never arrived."])
+    assert vector is not None and all(isinstance(value, int) for value in vector)
+    assert math.isclose(math.hypot(*vector), RANKING.meaning_scale, rel_tol=0.01)
+    assert procedure_vector(["zzzqx qqxxz"]) is None
+
+
+def test_texts_about_the_same_thing_are_closer_than_unrelated_ones() -> None:
+    parcel = procedure_vector(["my package never came"])
+    same, other = procedure_vector(["the parcel did not arrive"]), procedure_vector(["reset a password"])
+    assert unit_cosine(parcel, same) > unit_cosine(parcel, other)
+
+
+def test_postings_keep_the_closest_procedures_above_the_floor_by_docnum(monkeypatch: pytest.MonkeyPatch) -> None:
+    table = word_vectors()
+    texts = ["lost parcel", "package delivery", "password reset", "monthly installments", "carrier trace", "refund"]
+    vectors = ProcedureVectors([10, 11, 12, 13, 14, 15], [procedure_vector([t]) for t in texts], table.dimensions)
+    row = table.row("parcel")
+    products = [int(np.dot(table.vectors[row], v)) for v in vectors.matrix]
+    floor = RANKING.meaning_word_floor * table.norm(row) * RANKING.meaning_scale
+    expected = [(10 + i, p) for i, p in enumerate(products) if p >= floor]
+    assert vectors.postings(row) == expected and expected
+    monkeypatch.setattr(meaning, "RANKING", dataclasses.replace(RANKING, meaning_postings=2))
+    top_two = sorted(sorted(expected, key=lambda pair: (-pair[1], pair[0]))[:2])
+    assert vectors.postings(row) == top_two
+    assert dict(vectors.postings_of_rows([row, table.row("password")]))[row] == top_two
+
+
+def test_the_query_cosine_is_the_cosine_of_the_weighted_word_vectors() -> None:
+    table = word_vectors()
+    docs = [procedure_vector(["lost parcel never arrived"]), procedure_vector(["reset the password"])]
+    vectors = ProcedureVectors([0, 1], docs, table.dimensions)
+    query = meaning_query(["my", "parcel", "never", "came"], {})
+    assert query is not None and query.typed == ["my", "parcel", "never", "came"]
+    vector = sum(table.weights[r] * table.vectors[r] for r in query.rows)
+    found = meanings(query, vectors.postings)
+    for docnum, doc in enumerate(docs):
+        if docnum in found:  # the postings keep words at the floor or closer
+            shares = found[docnum].shares
+            assert sum(shares) == sum(
+                w * int(np.dot(table.vectors[r], doc)) for w, r, s in zip(query.weights, query.rows, shares, strict=True) if s
+            )
+    assert found[0].cosine > found.get(1, Meaning(-1.0, [])).cosine
+    assert math.isclose(found[0].cosine, unit_cosine(vector, docs[0]) * np.linalg.norm(docs[0]) / RANKING.meaning_scale, rel_tol=0.05)
+
+
+def test_a_word_the_table_lacks_counts_by_its_typo_correction() -> None:
+    assert meaning_query(["parcl"], {}) is None
+    corrected = meaning_query(["parcl"], {"parcl": "parcel"})
+    assert corrected is not None and corrected.typed == ["parcl"] and corrected.rows == [word_vectors().row("parcel")]
+
+
+def test_meaning_words_name_the_closest_query_words_in_query_order() -> None:
+    query = meaning_query(["customer", "parcel", "never", "came", "today"], {})
+    found = Meaning(0.5, [5, 0, 30, 20, 10])
+    assert found.words(query) == ["never", "came", "today"]
+
+
+def test_fusion_leaves_a_fully_covered_query_and_weak_meanings_alone() -> None:
+    assert fused(3.0, 0.9, 5.0, 0.0) == 3.0
+    assert fused(3.0, RANKING.meaning_threshold, 5.0, 1.0) == 3.0
+    assert fused(3.0, 0.6, 5.0, 0.5) > fused(3.0, 0.5, 5.0, 0.5) > 3.0
+    assert fused(3.0, 0.6, 5.0, 1.0) > fused(3.0, 0.6, 5.0, 0.5)
+
+
+def test_the_index_keeps_the_vectors_of_its_commit_and_rebuilds_stale_ones(tmp_path) -> None:
+    root = tmp_path / "kb"
+    write_procedures(root)
+    index = SearchIndex(root, tmp_path / "index")
+    index.refresh()
+    first = index.procedure_vectors()
+    assert first is not None and len(first.docnums) == len(PROCEDURES)
+    save_vectors(index.vectors_path, "another-commit", first)  # as if a kill came after the next commit
+    fresh = SearchIndex(root, tmp_path / "index")
+    assert load_vectors(fresh.vectors_path, fresh._current_commit()) is None
+    again = fresh.procedure_vectors()
+    assert sorted(map(tuple, again.matrix.tolist())) == sorted(map(tuple, first.matrix.tolist()))
+
+
+def run(argv, capsys) -> tuple[int, str, str]:
+    code = kb_main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    code, out, err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
+    assert code == 0, err
+    results = json.loads(out)["results"]
+    assert results[0]["path"] == "billing/payment-plan.md"
+    assert any(entry.startswith("meaning: ") for entry in results[0]["matched"])
+    assert "meaning-based ranking is off" not in err
+
+
+def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(meaning, "TABLE_PATH", tmp_path / "missing.npz")
+    meaning._load_table.cache_clear()
+    try:
+        root = tmp_path / "kb"
+        write_procedures(root)
+        base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+        code, out, err = run([*base, "search", "--json", "lost parcel"], capsys)
+        assert code == 0, err
+        assert json.loads(out)["results"][0]["path"] == "shipping/lost-parcel.md"
+        assert err.count("meaning-based ranking is off") == 1 and "missing.npz" in err
+        code, out, _err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
+        assert code == 0
+        assert not any(e.startswith("meaning") for r in json.loads(out)["results"] for e in r["matched"])
+    finally:
+        meaning._load_table.cache_clear()
