@@ -93,7 +93,8 @@ def test_golden_rankings_cover_what_they_claim() -> None:
     """The golden answers are not empty or trivial: the cases they are there for still happen."""
     by_query = {a["q"]: a for a in json.loads(RANKINGS.read_text(encoding="utf-8"))}
     first = {q: [r["path"] for r in a["results"]][:1] for q, a in by_query.items()}
-    assert by_query["enrol"]["results"] == []  # a synonym rule knows it: no related words
+    # A synonym rule knows it: no related words (only the meaning signal may find procedures).
+    assert all(m.startswith("meaning: ") for r in by_query["enrol"]["results"] for m in r["matched"])
     assert first["fridge"] == ["complaints/damaged-appliance.md"]  # related: refrigerator
     assert first["refnd"] == ["billing/refund-request.md"] and by_query["refnd"]["corrections"] == {"refnd": "refund"}
     assert first["Complaint: Late Delivery"] == ["complaints/late-delivery.md"]
@@ -102,7 +103,8 @@ def test_golden_rankings_cover_what_they_claim() -> None:
     assert by_query["authntcatr zzqx"]["did_you_mean"] == "authenticator"
     # The meaning signal: procedures no word of the query is in, each saying which words brought it.
     laptop = by_query["my laptop won't turn on"]["results"]
-    assert len(laptop) >= 2 and all(len(r["matched"]) == 1 and r["matched"][0].startswith("meaning: laptop") for r in laptop)
+    named = [r["matched"][0].removeprefix("meaning: ").split() for r in laptop if len(r["matched"]) == 1]
+    assert len(laptop) >= 2 and len(named) == len(laptop) and all(set(n) <= {"my", "laptop", "wont", "turn", "on"} for n in named)
     cash = by_query["cash back for my purchase"]["results"]
     assert cash[0]["path"] == "billing/refund-request.md" and cash[0]["matched"][-1] == "meaning: cash back purchase"
     assert any(r["matched"] == ["meaning: cash back purchase"] for r in cash)
