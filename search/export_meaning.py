@@ -5,27 +5,27 @@ The browser computes a procedure's meaning for a query as `kb search` does (sear
 Every word of the word-vector table with a weight above 0 is in shard `fnv1a32(word) %
 shards` as
 
-    word: [weight, vector, postings]
+    word: [weight, squared length, postings]
 
-`weight` is the word's integer weight; `vector` its int8 vector, as the base64 of its bytes
-(the browser needs it for the length of the query's vector); `postings` its meaning postings
-(ProcedureVectors.postings) as [docid delta, dot product, ...] in the export's dense docids.
-Every word is there, those without postings too, since they count in a query's length.
+`weight` is the word's integer weight; `squared length` the squared length of its vector (an
+integer: the browser takes its square root for the closeness's denominator); `postings` its
+meaning postings (ProcedureVectors.postings) as [docid delta, dot product, ...] in the export's
+dense docids. Every word is there, those without postings too, since they count in a query's
+denominator.
 `shards` is a power of two giving about WORDS_PER_SHARD words a shard; the manifest's
-`meaning` says {"shards": shards, "dimensions": the vectors' length}, or is null when the table
+`meaning` says {"shards": shards}, or is null when the table
 cannot be read (no meaning files then, and the browser ranks lexically, as `kb search` does).
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from .meaning import ProcedureVectors, WordVectors, word_vectors
 
-WORDS_PER_SHARD = 8
+WORDS_PER_SHARD = 16
 
 
 def meaning_shard_count(words: int) -> int:
@@ -37,20 +37,17 @@ def meaning_shard_count(words: int) -> int:
 
 
 @lru_cache(maxsize=1)
-def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, str, int], ...]:
-    """(word, row, weight, base64 vector, shard hash) of each word of weight above 0, by row:
+def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, int, int], ...]:
+    """(word, row, weight, squared length, shard hash) of each word of weight above 0, by row:
     what every export writes of the table, whatever the collection."""
-    import numpy as np
-
     from .export import fnv1a32
 
-    packed = table.vectors.astype(np.int8)
-    entries = []
-    for word, row in sorted(table.rows.items(), key=lambda item: item[1]):
-        weight = int(table.weights[row])
-        if weight > 0:
-            entries.append((word, row, weight, base64.b64encode(packed[row].tobytes()).decode("ascii"), fnv1a32(word)))
-    return tuple(entries)
+    rows = [row for word, row in sorted(table.rows.items(), key=lambda item: item[1]) if table.weights[row] > 0]
+    squared = table.squared_lengths(rows)
+    return tuple(
+        (table.words[row], row, int(table.weights[row]), length, fnv1a32(table.words[row]))
+        for row, length in zip(rows, squared, strict=True)
+    )
 
 
 def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors | None, docid: Mapping[int, int]) -> dict[str, int] | None:
@@ -67,9 +64,9 @@ def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors |
     count = meaning_shard_count(len(entries))
     shards: list[dict[str, list[Any]]] = [{} for _ in range(count)]
     postings = vectors.postings_of_rows([row for _, row, _, _, _ in entries])
-    for (word, _, weight, vector, hashed), (_, found) in zip(entries, postings, strict=True):
+    for (word, _, weight, squared, hashed), (_, found) in zip(entries, postings, strict=True):
         flat = delta_encoded(sorted((docid[docnum], product) for docnum, product in found))
-        shards[hashed % count][word] = [weight, vector, flat]
+        shards[hashed % count][word] = [weight, squared, flat]
     for number, shard in enumerate(shards):
         write(f"meaning/{number:04d}.json", shard)
-    return {"shards": count, "dimensions": table.dimensions}
+    return {"shards": count}

@@ -7,12 +7,17 @@ tags, keywords, summary, body, each alternate method), each part the sum of its 
 weighted by how rare the word is in everyday English (SIF: a / (a + p(word))), scaled to integers
 (RANKING.meaning_scale). A query's vector is the same weighted sum over its words.
 
-The cosine of the two decomposes over the query's words: each word's *meaning postings* are its
-dot products with the procedures' vectors, kept for the procedures at or above
-RANKING.meaning_word_floor in cosine, at most RANKING.meaning_postings of them. A procedure's
-meaning for a query is the sum of its postings, times each word's weight, divided by the query
-vector's length. Everything before that division is an integer, so `kb search` and the browser
-(which reads the same postings from the exported search data) compute the same number.
+A procedure's *closeness* to a query is the weighted mean of the cosines of the query's words
+with the procedure's vector, which decomposes over the words: each word's *meaning postings* are
+its dot products with the procedures' vectors, kept for the procedures at or above
+RANKING.meaning_word_floor in cosine, at most RANKING.meaning_postings of them. The closeness is
+the sum of a procedure's postings, times each word's weight, divided by the sum over the query's
+words of weight times vector length (and by meaning_scale). The sums are of integers and the
+lengths square roots of integers, so `kb search` and the browser, which reads the same weights,
+squared lengths and postings from the exported search data, compute the same number. (It is the
+cosine with the query's weighted sum of word vectors up to a factor that depends on the query
+alone, so it orders procedures as that cosine does; unlike the cosine, it needs no word vector in
+the browser.)
 
 When the table cannot be read (numpy missing, a file removed by a packager), `table_problem()`
 says why; procedures then have no meaning vector and search is lexical only.
@@ -49,6 +54,13 @@ class WordVectors:
         smoothing = RANKING.meaning_smoothing
         # Integer weights, so that the browser needs no float arithmetic to combine postings.
         self.weights = np.floor(RANKING.meaning_weight_scale * smoothing / (smoothing + rates) + 0.5).astype(np.int64)
+
+    def squared_lengths(self, rows: Sequence[int]) -> list[int]:
+        """The squared length of each of these rows' vectors (integers)."""
+        import numpy as np
+
+        found = self.vectors[list(rows)].astype(np.int64)
+        return [int(value) for value in (found * found).sum(axis=-1)]
 
     def norm(self, rows: Any) -> Any:
         """The lengths of these rows' vectors."""
@@ -200,7 +212,7 @@ def load_vectors(path: Path, commit: str) -> ProcedureVectors | None:
 @dataclass
 class MeaningQuery:
     """The words of a query the table knows: what they were typed as, their rows and weights,
-    and the length of the query's vector (the square root of an integer)."""
+    and the sum of weight times vector length over them (the closeness's denominator)."""
 
     typed: list[str]
     rows: list[int]
@@ -225,18 +237,16 @@ def meaning_query(query_words: Sequence[str], corrections: dict[str, str]) -> Me
     if not rows:
         return None
     weights = [int(table.weights[row]) for row in rows]
-    vector = [0] * table.dimensions
-    for row, weight in zip(rows, weights, strict=True):
-        vector = [total + weight * value for total, value in zip(vector, table.vectors[row].tolist(), strict=True)]
-    squared = sum(value * value for value in vector)
-    return MeaningQuery(typed, rows, weights, math.sqrt(squared)) if squared else None
+    # The weighted sum of the words' lengths: meaning is the weighted mean of the words' cosines.
+    length = sum(weight * math.sqrt(squared) for weight, squared in zip(weights, table.squared_lengths(rows), strict=True))
+    return MeaningQuery(typed, rows, weights, length) if length else None
 
 
 @dataclass
 class Meaning:
-    """A procedure's meaning for a query: the cosine, and each query word's share of it."""
+    """A procedure's meaning for a query: its closeness, and each query word's share of it."""
 
-    cosine: float
+    closeness: float
     shares: list[int]  # per MeaningQuery word: weight * dot product (0 when not in its postings)
 
     def words(self, query: MeaningQuery) -> list[str]:
@@ -258,7 +268,7 @@ def meanings(query: MeaningQuery, postings_of: Any) -> dict[int, Meaning]:
 
 
 def fused(lexical: float, meaning: float, strongest: float, uncovered: float) -> float:
-    """A procedure's score from its lexical (BM25F) score and its meaning cosine, given the
+    """A procedure's score from its lexical (BM25F) score and its meaning closeness, given the
     query's strongest lexical score and the share of its concepts no procedure contains.
 
     Meaning counts only above RANKING.meaning_threshold, in proportion to the strongest lexical

@@ -292,7 +292,7 @@ class QueryEngine:
         found: dict[int, Meaning] = meanings(query, vectors.postings)
         for docnum in sorted(found):
             lexical = scored.get(docnum, 0.0)
-            score = fused(lexical, found[docnum].cosine, strongest, uncovered)
+            score = fused(lexical, found[docnum].closeness, strongest, uncovered)
             if score > lexical:
                 scored[docnum] = score
                 if score - lexical > lexical:

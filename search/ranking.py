@@ -76,8 +76,8 @@ class RankingParameters:
     meaning_word_floor: float = 0.1
     meaning_postings: int = 100
     # Fusion (search/meaning.py's fused): meaning counts above meaning_threshold, times this weight.
-    meaning_threshold: float = 0.2
-    meaning_weight: float = 16.0
+    meaning_threshold: float = 0.1
+    meaning_weight: float = 32.0
     # The query words a "meaning: ..." line names at most.
     meaning_words_shown: int = 3
     # Result tiers, best first: procedures with the exact tag a query names, then those of the

@@ -1,7 +1,7 @@
 """The meaning shards of the browser search data (search/export_meaning.py).
 
 Each word of the word-vector table is in the shard its hash names, with the table's weight, its
-vector (base64 of int8 bytes, decoded alike by Python and kb-meaning.js) and exactly the meaning
+vector's squared length (decoded alike by Python and kb-meaning.js) and exactly the meaning
 postings `kb search` uses (ProcedureVectors.postings), in the export's docids. Without the table
 the manifest says `"meaning": null`, no meaning file is left, and the browser answers as `kb
 search` does then: lexically.
@@ -9,7 +9,6 @@ search` does then: lexically.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ def test_every_word_of_the_table_is_in_the_shard_its_hash_names(sample_export: t
     known = {word for word, row in table.rows.items() if table.weights[row] > 0}
     manifest = read(data, "manifest.json")
     shards = manifest["meaning"]["shards"]
-    assert manifest["meaning"] == {"shards": shards, "dimensions": table.dimensions}
+    assert manifest["meaning"] == {"shards": shards}
     assert shards == meaning_shard_count(len(known)) and shards & (shards - 1) == 0
     assert WORDS_PER_SHARD / 2 < len(known) / shards <= WORDS_PER_SHARD
     entries = all_entries(data)
@@ -73,7 +72,7 @@ def test_every_word_of_the_table_is_in_the_shard_its_hash_names(sample_export: t
     assert all(SEARCH_DATA_FOLDER.owns(f"meaning/{number:04d}.json") for number in entries)
 
 
-def test_an_entry_holds_the_tables_weight_and_vector_and_the_postings_kb_search_uses(sample_export: tuple[SearchIndex, Path]) -> None:
+def test_an_entry_holds_the_tables_weight_and_length_and_the_postings_kb_search_uses(sample_export: tuple[SearchIndex, Path]) -> None:
     index, data = sample_export
     table = search.meaning.word_vectors()
     vectors = index.procedure_vectors()
@@ -87,9 +86,9 @@ def test_an_entry_holds_the_tables_weight_and_vector_and_the_postings_kb_search_
     with_postings = 0
     for word in sample:
         row = table.rows[word]
-        weight, vector, flat = merged[word]
+        weight, squared, flat = merged[word]
         assert weight == int(table.weights[row])
-        assert np.frombuffer(base64.b64decode(vector), dtype=np.int8).tolist() == table.vectors[row].tolist()
+        assert squared == int((table.vectors[row].astype(np.int64) ** 2).sum())
         assert undelta(flat) == sorted((docid_of[docnum], product) for docnum, product in vectors.postings(row))
         with_postings += bool(flat)
     assert with_postings > len(sample) // 10
@@ -102,18 +101,16 @@ def test_the_browser_decodes_entries_as_python_reads_them(sample_export: tuple[S
     assert table is not None
     merged = {word: entry for shard in all_entries(data).values() for word, entry in shard.items()}
     words = ["refund", "laptop", "the", *[word for word, row in table.rows.items() if row % 997 == 0]]
-    assert any(min(table.vectors[table.rows[word]]) < 0 for word in words)
     script = (
         "const {decodeEntry} = require(process.argv[1]); const entries = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-        "const plain = (e) => ({weight: e.weight, vector: Array.from(e.vector),"
+        "const plain = (e) => ({weight: e.weight, squared: e.squared,"
         " docs: Array.from(e.docs), products: Array.from(e.products)});"
         "process.stdout.write(JSON.stringify(entries.map((e) => plain(decodeEntry(e)))) + '\\n');"
     )
     got = node(["-e", script, str(ROOT / "plugins" / "kb" / "assets" / "kb-meaning.js")], json.dumps([merged[w] for w in words]))[0]
     for word, decoded in zip(words, got, strict=True):
-        weight, _, flat = merged[word]
-        assert decoded["weight"] == weight
-        assert decoded["vector"] == table.vectors[table.rows[word]].tolist()
+        weight, squared, flat = merged[word]
+        assert decoded["weight"] == weight and decoded["squared"] == squared
         assert list(zip(decoded["docs"], decoded["products"], strict=True)) == undelta(flat)
 
 

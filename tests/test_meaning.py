@@ -1,4 +1,4 @@
-"""The meaning signal (search/meaning.py): vectors, postings, the query's cosine, the fusion, and
+"""The meaning signal (search/meaning.py): vectors, postings, the query's closeness, the fusion, and
 what `kb search` does with it and without the word-vector table."""
 
 from __future__ import annotations
@@ -97,22 +97,25 @@ def test_postings_keep_the_closest_procedures_above_the_floor_by_docnum(monkeypa
     assert dict(vectors.postings_of_rows([row, table.row("password")]))[row] == top_two
 
 
-def test_the_query_cosine_is_the_cosine_of_the_weighted_word_vectors() -> None:
+def test_closeness_is_the_weighted_mean_of_the_words_cosines_with_the_procedure() -> None:
     table = word_vectors()
     docs = [procedure_vector(["lost parcel never arrived"]), procedure_vector(["reset the password"])]
     vectors = ProcedureVectors([0, 1], docs, table.dimensions)
     query = meaning_query(["my", "parcel", "never", "came"], {})
     assert query is not None and query.typed == ["my", "parcel", "never", "came"]
-    vector = sum(table.weights[r] * table.vectors[r] for r in query.rows)
     found = meanings(query, vectors.postings)
+    assert found[0].closeness > found.get(1, Meaning(-1.0, [])).closeness
+    weights = [int(table.weights[r]) for r in query.rows]
     for docnum, doc in enumerate(docs):
-        if docnum in found:  # the postings keep words at the floor or closer
-            shares = found[docnum].shares
-            assert sum(shares) == sum(
-                w * int(np.dot(table.vectors[r], doc)) for w, r, s in zip(query.weights, query.rows, shares, strict=True) if s
-            )
-    assert found[0].cosine > found.get(1, Meaning(-1.0, [])).cosine
-    assert math.isclose(found[0].cosine, unit_cosine(vector, docs[0]) * np.linalg.norm(docs[0]) / RANKING.meaning_scale, rel_tol=0.05)
+        # Each word counts its cosine with the procedure where it is at the floor or closer.
+        cosines = [unit_cosine(table.vectors[r], doc) for r in query.rows]
+        kept = [c if c >= RANKING.meaning_word_floor else 0.0 for c in cosines]
+        lengths = [np.linalg.norm(table.vectors[r].astype(float)) for r in query.rows]
+        mean = sum(w * n * c for w, n, c in zip(weights, lengths, kept, strict=True)) / sum(
+            w * n for w, n in zip(weights, lengths, strict=True)
+        )
+        closeness = found[docnum].closeness if docnum in found else 0.0
+        assert math.isclose(closeness, mean * np.linalg.norm(doc) / RANKING.meaning_scale, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def test_a_word_the_table_lacks_counts_by_its_typo_correction() -> None:

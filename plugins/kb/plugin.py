@@ -43,8 +43,10 @@ from search.catalog import AreaEntry, Catalog, TagEntry
 from search.feedback import Feedback, tracker_of
 from search.folder import link_to_a_containing_folder
 from search.history import last_changes, recently_updated
+from search.meaning import table_problem
 from search.method_labels import label_alternates
 from search.model import FileCache, LoadResult, Procedure, load_procedures, slugify
+from search.searching import MEANING_OFF_WARNING
 from search.storage import FolderRefused
 from search.vocabulary import Vocabulary, load_vocabulary
 
@@ -114,6 +116,7 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
         self.synonyms: Path | None = None
         self.tags_file: Path | None = None
         self.vocabulary: Vocabulary | None = None
+        self.said_meaning_off = False  # "meaning-based ranking is off" is logged once per process
         self.feedback = Feedback(None, {}, None)
         self.site_url = ""
         self.env = jinja2.Environment()
@@ -312,6 +315,10 @@ class KnowledgeBasePlugin(BasePlugin[KbConfig]):
             f"search data for {exported.documents} procedures ({exported.files_written} files written, "
             f"{exported.files_unchanged} unchanged)"
         )
+        problem = table_problem()  # the same for every build of this process: said on the first
+        if problem and not self.said_meaning_off:
+            self.said_meaning_off = True
+            log.info(f"kb: {MEANING_OFF_WARNING.format(problem=problem)}")
 
     def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
         for watched in (self.synonyms, self.tags_file, TEMPLATES_DIR, ASSETS_DIR):

@@ -654,7 +654,7 @@
     return Promise.all(lookups).then(function () {
       var query = meaningSignal.meaningQuery(queryWords, parsed.corrections, function (word) {
         return self.meaningEntries.get(word) || null;
-      }, meaning.dimensions);
+      });
       if (!query) return carried;
       var strongest = 0.0;
       for (var i = 0; i < scored.docs.length; i++) {
@@ -662,7 +662,7 @@
       }
       meaningSignal.meanings(query, r).forEach(function (found, doc) {
         var lexical = scored.scored[doc] ? scored.totals[doc] : 0.0;
-        var score = meaningSignal.fused(lexical, found.cosine, strongest, scored.uncovered, r);
+        var score = meaningSignal.fused(lexical, found.closeness, strongest, scored.uncovered, r);
         if (score > lexical) {
           scored.totals[doc] = score;
           if (!scored.scored[doc]) { scored.scored[doc] = 1; scored.docs.push(doc); }

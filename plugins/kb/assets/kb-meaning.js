@@ -1,20 +1,14 @@
 /* The meaning signal in the browser: search/meaning.py's meaning_query, meanings, Meaning.words
  * and fused, step for step, over the meaning shards that search/export_meaning.py writes (each
- * word: [weight, its int8 vector as base64, its postings as [docid delta, dot product, ...]]).
- * Everything before the one division of a cosine is integer arithmetic, exact in doubles, and the
+ * word: [weight, its vector's squared length, its postings as [docid delta, dot product, ...]]).
+ * Everything but square roots of integers and the one division of a closeness is integer
+ * arithmetic, exact in doubles, and the
  * floating-point operations come in the order Python does them, so both engines compute the same
  * numbers. Every parameter is the manifest's `ranking` (search/ranking.py). kb-engine.js uses it. */
 (function (root) {
   "use strict";
 
-  // A word's int8 vector from the base64 of its bytes.
-  function decodeVector(text) {
-    var bytes = atob(text), vector = new Int8Array(bytes.length);
-    for (var i = 0; i < bytes.length; i++) vector[i] = (bytes.charCodeAt(i) << 24) >> 24;
-    return vector;
-  }
-
-  // A shard's entry for a word -> {weight, vector, docs, products}, the postings by ascending docid.
+  // A shard's entry for a word -> {weight, squared, docs, products}, the postings by ascending docid.
   function decodeEntry(entry) {
     var flat = entry[2], count = flat.length / 2, docs = new Int32Array(count), products = new Float64Array(count), doc = 0;
     for (var i = 0; i < count; i++) {
@@ -22,13 +16,14 @@
       docs[i] = doc;
       products[i] = flat[2 * i + 1];
     }
-    return { weight: entry[0], vector: decodeVector(entry[1]), docs: docs, products: products };
+    return { weight: entry[0], squared: entry[1], docs: docs, products: products };
   }
 
   // search/meaning.py's meaning_query: each query word the table knows (or, when it does not, its
   // typo correction), in order. `entryOf(word)` is the word's decoded entry or null. -> {typed,
-  // entries, length} or null when no word is known or the query's vector is 0.
-  function meaningQuery(queryWords, corrections, entryOf, dimensions) {
+  // entries, length} or null when no word is known; `length` is the sum of weight times vector
+  // length over them, added in query order as Python's sum() does.
+  function meaningQuery(queryWords, corrections, entryOf) {
     var typed = [], entries = [];
     queryWords.forEach(function (word) {
       var entry = entryOf(word);
@@ -39,15 +34,12 @@
       }
     });
     if (!entries.length) return null;
-    var vector = new Float64Array(dimensions), squared = 0, i;
-    entries.forEach(function (entry) {
-      for (i = 0; i < dimensions; i++) vector[i] += entry.weight * entry.vector[i];
-    });
-    for (i = 0; i < dimensions; i++) squared += vector[i] * vector[i];
-    return squared ? { typed: typed, entries: entries, length: Math.sqrt(squared) } : null;
+    var length = 0;
+    entries.forEach(function (entry) { length += entry.weight * Math.sqrt(entry.squared); });
+    return length ? { typed: typed, entries: entries, length: length } : null;
   }
 
-  // search/meaning.py's meanings: each document in some word's postings -> {cosine, shares}, a
+  // search/meaning.py's meanings: each document in some word's postings -> {closeness, shares}, a
   // share per query word (its weight times the dot product, 0 outside its postings).
   function meanings(query, ranking) {
     var shares = new Map(), size = query.entries.length;
@@ -65,7 +57,7 @@
     shares.forEach(function (parts, doc) {
       var sum = 0;
       for (var i = 0; i < parts.length; i++) sum += parts[i];
-      found.set(doc, { cosine: sum / scale, shares: parts });
+      found.set(doc, { closeness: sum / scale, shares: parts });
     });
     return found;
   }
