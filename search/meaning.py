@@ -94,6 +94,10 @@ def _load_table() -> tuple[WordVectors | None, str | None]:
         import numpy as np
     except ImportError:
         return None, "numpy is not installed"
+    import zipfile
+
+    if TABLE_PATH.is_file() and not zipfile.is_zipfile(TABLE_PATH):
+        return None, f"{TABLE_PATH} is not a word-vector table (an .npz file)"
     try:
         with np.load(TABLE_PATH) as data:
             table_words = data["words"].tobytes().decode("utf-8").split("\n")
@@ -107,9 +111,17 @@ def word_vectors() -> WordVectors | None:
     return _load_table()[0]
 
 
-def table_problem() -> str | None:
-    """Why meaning-based ranking is off, or None when it is on."""
-    return _load_table()[1]
+def table_problem(load: bool = True) -> str | None:
+    """Why meaning-based ranking is off, or None when it is on. With `load=False`, only what can
+    be told without loading the table (and numpy): whether numpy is installed and the file there,
+    so that a search that needs no meaning does not pay for loading them."""
+    if load or _load_table.cache_info().currsize:
+        return _load_table()[1]
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is None:
+        return "numpy is not installed"
+    return None if TABLE_PATH.is_file() else f"the word-vector table {TABLE_PATH} is missing"
 
 
 def procedure_vector(parts: Iterable[str]) -> list[int] | None:

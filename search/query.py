@@ -29,7 +29,7 @@ from .analysis import (
     words,
 )
 from .index import IndexReader, SearchIndex
-from .meaning import Meaning, fused, meaning_query, meanings
+from .meaning import Meaning, fused, meaning_query, meanings, table_problem
 from .ranking import RANKING
 from .related import Candidates, related_words
 
@@ -98,9 +98,12 @@ class Response:
 class QueryEngine:
     """Answers queries against one index. Cheap to create; open per query batch."""
 
-    def __init__(self, index: SearchIndex, thesaurus: Thesaurus) -> None:
+    def __init__(self, index: SearchIndex, thesaurus: Thesaurus, meaning_off: Callable[[str], None] | None = None) -> None:
+        """`meaning_off` hears, once, why the meaning signal is off when a query first needed it
+        and the word-vector table could not be loaded."""
         self.index = index
         self.thesaurus = thesaurus
+        self.meaning_off = meaning_off
 
     def search(self, query: str, limit: int = 10, tag: str | None = None) -> Response:
         with self.index.open() as reader:
@@ -284,6 +287,11 @@ class QueryEngine:
         for the procedures that meaning carried (it gave them more than their own words did),
         their "meaning: ..." line."""
         vectors = self.index.procedure_vectors() if uncovered > 0 else None
+        if vectors is None and uncovered > 0 and self.meaning_off is not None:
+            tell, self.meaning_off = self.meaning_off, None  # once
+            problem = table_problem()
+            if problem:
+                tell(problem)
         query = meaning_query(words(parsed.text)[: RANKING.query_words], parsed.corrections) if vectors is not None else None
         if query is None or vectors is None:
             return {}

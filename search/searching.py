@@ -62,10 +62,14 @@ def query_engine(settings: Settings, notify: Say, warn: Say, announce: Say | Non
     from .query import QueryEngine
 
     index = open_index(settings, notify, warn, announce, progress)
-    problem = table_problem()
-    if problem:
+    problem = table_problem(load=False)
+
+    def meaning_off(problem: str) -> None:
         warn(MEANING_OFF_WARNING.format(problem=problem))
-    return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir))
+
+    if problem:  # said now; a table that is there but unreadable is said when a query first needs it
+        meaning_off(problem)
+    return QueryEngine(index, load_thesaurus(settings.synonyms, cache_dir=index.dir), None if problem else meaning_off)
 
 
 def unknown_tag(engine: QueryEngine, tag: str) -> str | None:

@@ -4,6 +4,7 @@ what `kb search` does with it and without the word-vector table."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 
@@ -183,5 +184,24 @@ def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, 
         code, out, _err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
         assert code == 0
         assert not any(e.startswith("meaning") for r in json.loads(out)["results"] for e in r["matched"])
+    finally:
+        meaning._load_table.cache_clear()
+
+
+def test_an_unreadable_table_is_reported_once_when_a_query_first_needs_meaning(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a table")
+    monkeypatch.setattr(meaning, "TABLE_PATH", broken)
+    meaning._load_table.cache_clear()
+    try:
+        root = tmp_path / "kb"
+        write_procedures(root)
+        base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+        queries = b"lost parcel\nshe wants to settle it in chunks each month\nzebra giraffe\n"
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(queries)))
+        code, out, err = run([*base, "search", "-"], capsys)
+        assert code == 0, err
+        assert [json.loads(line)["results"] != [] for line in out.splitlines()][:1] == [True]
+        assert err.count("meaning-based ranking is off") == 1 and "broken.npz is not a word-vector table" in err
     finally:
         meaning._load_table.cache_clear()
