@@ -278,7 +278,7 @@ def write_search_data(
         documents = len(stored)
         # A full refresh's documents carry their vectors; otherwise the index keeps them.
         vectors = ProcedureVectors.of_documents(stored) if contents is not None else index.procedure_vectors()
-        meaning = write_meaning(writer.write, vectors, docid)
+        meaning = write_meaning(writer.write, vectors, {fields["path"]: position for position, (_, fields) in enumerate(stored)})
 
     vocabulary = index.vocabulary()
     writer.write("vocab.json", {"words": list(vocabulary), "df": list(vocabulary.values())})

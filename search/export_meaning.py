@@ -50,11 +50,11 @@ def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, int, int], 
     )
 
 
-def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors | None, docid: Mapping[int, int]) -> dict[str, int] | None:
+def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors | None, docid: Mapping[str, int]) -> dict[str, int] | None:
     """Writes the meaning shards with `write(relative path, data)`; `vectors` are the
-    procedures' meaning vectors by Whoosh document number, `docid` maps those numbers to the
-    export's docids. Returns the manifest's `meaning`, or None (and writes nothing) when the
-    word-vector table or the vectors are unavailable."""
+    procedures' meaning vectors, `docid` maps their paths to the export's docids. Returns the
+    manifest's `meaning`, or None (and writes nothing) when the word-vector table or the vectors
+    are unavailable."""
     from .export import delta_encoded
 
     table = word_vectors()
@@ -65,7 +65,7 @@ def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors |
     shards: list[dict[str, list[Any]]] = [{} for _ in range(count)]
     postings = vectors.postings_of_rows([row for _, row, _, _, _ in entries])
     for (word, _, weight, squared, hashed), (_, found) in zip(entries, postings, strict=True):
-        flat = delta_encoded(sorted((docid[docnum], product) for docnum, product in found))
+        flat = delta_encoded(sorted((docid[vectors.paths[position]], product) for position, product in found))
         shards[hashed % count][word] = [weight, squared, flat]
     for number, shard in enumerate(shards):
         write(f"meaning/{number:04d}.json", shard)

@@ -313,6 +313,7 @@ class SearchIndex:
             return report
 
         ix = whoosh_index.open_dir(str(self.dir), indexname=INDEX_NAME)
+        before = None if full or state is None else load_vectors(self.vectors_path, state.commit)
         if not full:  # take the old versions' words and lengths out of the running totals
             with ix.searcher() as searcher:
                 for rel in [*todo, *deleted]:
@@ -363,7 +364,7 @@ class SearchIndex:
             raise IndexError_(f"the index in {self.dir} has no table of contents after writing it")
         self.written = WrittenContents(written) if full else None
         self._save(IndexState(commit, files, documents, totals, vocab))
-        self._save_procedure_vectors(commit)
+        self._save_procedure_vectors(commit, before, [*todo, *deleted], analysed)
         report.unchanged = len(files) - report.added - report.updated
         report.seconds = time.perf_counter() - started
         return report
@@ -376,9 +377,15 @@ class SearchIndex:
         # Last: a stamp that matches the folder only once everything before it is written.
         atomic_write_json(self.stamp_path, self._stamp(state.files))
 
-    def _save_procedure_vectors(self, commit: str) -> None:
-        """The meaning vectors of the commit's documents, kept in meaning.npz (search/meaning.py)."""
-        if self.written is not None:
+    def _save_procedure_vectors(
+        self, commit: str, before: ProcedureVectors | None, changed: Sequence[str], analysed: list[AnalysedProcedure]
+    ) -> None:
+        """The meaning vectors of the commit's documents, kept in meaning.npz (search/meaning.py):
+        those `before` the commit with the `changed` files' rows replaced by the `analysed`
+        ones, or, without them, the vectors of every document."""
+        if before is not None:
+            self._vectors = before.updated(changed, {item.path: item.meta["meaning"] for item in analysed})
+        elif self.written is not None:
             self._vectors = ProcedureVectors.of_documents(self.written.documents())
         else:
             with self.open() as reader:

@@ -90,6 +90,13 @@ class IndexReader:
         for value in self._whoosh.lexicon(fieldname):
             yield decode_key(value.decode("utf-8") if isinstance(value, bytes) else value)
 
+    def docnum_of(self, path: str) -> int | None:
+        """The document number of the live procedure at `path`, or None."""
+        if ("path", path) not in self._whoosh:
+            return None
+        postings = self._whoosh.postings("path", path)  # without deleted documents
+        return postings.id() if postings.is_active() else None
+
     def stored(self, docnum: int) -> dict[str, Any]:
         fields = self._whoosh.stored_fields(docnum)
         return {"path": fields["path"], **fields["meta"]}

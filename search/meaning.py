@@ -26,7 +26,7 @@ says why; procedures then have no meaning vector and search is lexical only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -145,28 +145,41 @@ def procedure_vector(parts: Iterable[str]) -> list[int] | None:
 
 
 class ProcedureVectors:
-    """The meaning vectors of an index's live documents, by document number."""
+    """The meaning vectors of an index's procedures, one row per procedure, in path order.
 
-    def __init__(self, docnums: Sequence[int], vectors: Sequence[Sequence[int]], dimensions: int) -> None:
+    Keyed by path, not by the index's document numbers, so that an update replaces the rows of
+    the files it changed without reading the other documents back."""
+
+    def __init__(self, paths: Sequence[str], vectors: Any, dimensions: int) -> None:
         import numpy as np
 
-        self.docnums = np.asarray(docnums, dtype=np.int64)
-        self.matrix = np.asarray(vectors, dtype=np.int64).reshape(len(self.docnums), dimensions)
+        self.paths = list(paths)
+        self.matrix = np.asarray(vectors, dtype=np.int64).reshape(len(self.paths), dimensions)
 
     @classmethod
     def of_documents(cls, documents: Iterable[tuple[int, dict[str, Any]]]) -> ProcedureVectors | None:
         """From (docnum, stored fields) pairs; None without a table."""
+        return cls.of_paths({stored["path"]: stored.get("meaning") for _, stored in documents})
+
+    @classmethod
+    def of_paths(cls, vectors: Mapping[str, list[int] | None]) -> ProcedureVectors | None:
+        """From path -> meaning vector (None for a procedure without one); None without a table."""
         table = word_vectors()
         if table is None:
             return None
-        found = [(docnum, stored.get("meaning")) for docnum, stored in documents]
-        found = [(docnum, vector) for docnum, vector in found if vector and len(vector) == table.dimensions]
-        return cls([d for d, _ in found], [v for _, v in found], table.dimensions)
+        found = sorted((path, vector) for path, vector in vectors.items() if vector and len(vector) == table.dimensions)
+        return cls([path for path, _ in found], [vector for _, vector in found], table.dimensions)
+
+    def updated(self, removed: Iterable[str], added: Mapping[str, list[int] | None]) -> ProcedureVectors | None:
+        """These vectors without the procedures `removed`, with those `added` (path -> vector)."""
+        gone = set(removed) | set(added)
+        kept = {path: row.tolist() for path, row in zip(self.paths, self.matrix, strict=True) if path not in gone}
+        return ProcedureVectors.of_paths({**kept, **added})
 
     def postings(self, row: int) -> list[tuple[int, int]]:
-        """The meaning postings of the table's word `row`: (docnum, dot product) for the
-        procedures whose cosine with the word is at least RANKING.meaning_word_floor, the
-        RANKING.meaning_postings largest products (equal ones: lower docnum first), by docnum."""
+        """The meaning postings of the table's word `row`: (position in `paths`, dot product)
+        for the procedures whose cosine with the word is at least RANKING.meaning_word_floor, the
+        RANKING.meaning_postings largest products (equal ones: the first path first), in path order."""
         return next(self.postings_of_rows([row]))[1]
 
     def postings_of_rows(self, rows: Sequence[int], chunk: int = 512) -> Iterator[tuple[int, list[tuple[int, int]]]]:
@@ -174,7 +187,7 @@ class ProcedureVectors:
         import numpy as np
 
         table = word_vectors()
-        if table is None or not len(self.docnums):
+        if table is None or not self.paths:
             yield from ((row, []) for row in rows)
             return
         # Products of integers below 2**53 are exact in float64, which numpy multiplies fastest.
@@ -184,11 +197,10 @@ class ProcedureVectors:
             products = table.vectors[block].astype(np.float64) @ matrix
             floors = RANKING.meaning_word_floor * table.norm(block) * RANKING.meaning_scale
             for row, found, floor in zip(block, products, floors, strict=True):
-                keep = np.nonzero(found >= floor)[0]
+                keep = np.nonzero(found >= floor)[0]  # ascending positions
                 if len(keep) > RANKING.meaning_postings:
-                    order = np.lexsort((self.docnums[keep], -found[keep]))
-                    keep = keep[order[: RANKING.meaning_postings]]
-                yield row, sorted((int(self.docnums[i]), int(found[i])) for i in keep)
+                    keep = np.sort(keep[np.argsort(-found[keep], kind="stable")[: RANKING.meaning_postings]])
+                yield row, [(int(i), int(found[i])) for i in keep]
 
 
 def save_vectors(path: Path, commit: str, vectors: ProcedureVectors) -> None:
@@ -200,7 +212,8 @@ def save_vectors(path: Path, commit: str, vectors: ProcedureVectors) -> None:
     from .index_state import atomic_write_bytes
 
     buffer = io.BytesIO()
-    np.savez(buffer, commit=np.array(commit), docnums=vectors.docnums, matrix=vectors.matrix.astype(np.int16))
+    paths = np.frombuffer("\n".join(vectors.paths).encode("utf-8"), dtype=np.uint8)
+    np.savez(buffer, commit=np.array(commit), paths=paths, matrix=vectors.matrix.astype(np.int16))
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -216,8 +229,9 @@ def load_vectors(path: Path, commit: str) -> ProcedureVectors | None:
         with np.load(path) as data:
             if str(data["commit"]) != commit or data["matrix"].shape[1:] != (table.dimensions,):
                 return None
-            return ProcedureVectors(data["docnums"], data["matrix"], table.dimensions)
-    except (OSError, KeyError, ValueError):
+            text = data["paths"].tobytes().decode("utf-8")
+            return ProcedureVectors(text.split("\n") if text else [], data["matrix"], table.dimensions)
+    except (OSError, KeyError, ValueError, UnicodeDecodeError):
         return None
 
 

@@ -237,7 +237,7 @@ class QueryEngine:
         parsed = self.parse(reader, query)
         scorer = ConceptScorer(reader, parsed.concepts)
         scored = scorer.scores()
-        carried = self._add_meaning(parsed, scored, scorer.uncovered)
+        carried = self._add_meaning(reader, parsed, scored, scorer.uncovered)
         tiers: dict[int, int] = {}
         # A query naming a category lists its procedures first; one naming a whole tag lists the
         # procedures with that tag, then the rest of the tag's category.
@@ -282,7 +282,7 @@ class QueryEngine:
             response.did_you_mean = self.did_you_mean(parsed)
         return response
 
-    def _add_meaning(self, parsed: ParsedQuery, scored: dict[int, float], uncovered: float) -> dict[int, list[str]]:
+    def _add_meaning(self, reader: IndexReader, parsed: ParsedQuery, scored: dict[int, float], uncovered: float) -> dict[int, list[str]]:
         """Adds the meaning signal to the lexical scores (search/meaning.py's `fused`); returns,
         for the procedures that meaning carried (it gave them more than their own words did),
         their "meaning: ..." line."""
@@ -297,14 +297,17 @@ class QueryEngine:
             return {}
         strongest = max(scored.values(), default=0.0)
         carried: dict[int, list[str]] = {}
-        found: dict[int, Meaning] = meanings(query, vectors.postings)
-        for docnum in sorted(found):
+        found: dict[int, Meaning] = meanings(query, vectors.postings)  # by position in vectors.paths
+        for position in sorted(found):
+            docnum = reader.docnum_of(vectors.paths[position])
+            if docnum is None:
+                continue
             lexical = scored.get(docnum, 0.0)
-            score = fused(lexical, found[docnum].closeness, strongest, uncovered)
+            score = fused(lexical, found[position].closeness, strongest, uncovered)
             if score > lexical:
                 scored[docnum] = score
                 if score - lexical > lexical:
-                    carried[docnum] = ["meaning: " + " ".join(found[docnum].words(query))]
+                    carried[docnum] = ["meaning: " + " ".join(found[position].words(query))]
         return carried
 
     def did_you_mean(self, parsed: ParsedQuery) -> str | None:

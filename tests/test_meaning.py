@@ -83,14 +83,15 @@ def test_texts_about_the_same_thing_are_closer_than_unrelated_ones() -> None:
     assert unit_cosine(parcel, same) > unit_cosine(parcel, other)
 
 
-def test_postings_keep_the_closest_procedures_above_the_floor_by_docnum(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postings_keep_the_closest_procedures_above_the_floor_in_path_order(monkeypatch: pytest.MonkeyPatch) -> None:
     table = word_vectors()
     texts = ["lost parcel", "package delivery", "password reset", "monthly installments", "carrier trace", "refund"]
-    vectors = ProcedureVectors([10, 11, 12, 13, 14, 15], [procedure_vector([t]) for t in texts], table.dimensions)
+    vectors = ProcedureVectors.of_paths({f"p{i}.md": procedure_vector([t]) for i, t in enumerate(texts)})
+    assert vectors.paths == [f"p{i}.md" for i in range(len(texts))]
     row = table.row("parcel")
     products = [int(np.dot(table.vectors[row], v)) for v in vectors.matrix]
     floor = RANKING.meaning_word_floor * table.norm(row) * RANKING.meaning_scale
-    expected = [(10 + i, p) for i, p in enumerate(products) if p >= floor]
+    expected = [(i, p) for i, p in enumerate(products) if p >= floor]
     assert vectors.postings(row) == expected and expected
     monkeypatch.setattr(meaning, "RANKING", dataclasses.replace(RANKING, meaning_postings=2))
     top_two = sorted(sorted(expected, key=lambda pair: (-pair[1], pair[0]))[:2])
@@ -101,7 +102,7 @@ def test_postings_keep_the_closest_procedures_above_the_floor_by_docnum(monkeypa
 def test_closeness_is_the_weighted_mean_of_the_words_cosines_with_the_procedure() -> None:
     table = word_vectors()
     docs = [procedure_vector(["lost parcel never arrived"]), procedure_vector(["reset the password"])]
-    vectors = ProcedureVectors([0, 1], docs, table.dimensions)
+    vectors = ProcedureVectors(["a.md", "b.md"], docs, table.dimensions)
     query = meaning_query(["my", "parcel", "never", "came"], {})
     assert query is not None and query.typed == ["my", "parcel", "never", "came"]
     found = meanings(query, vectors.postings)
@@ -144,12 +145,33 @@ def test_the_index_keeps_the_vectors_of_its_commit_and_rebuilds_stale_ones(tmp_p
     index = SearchIndex(root, tmp_path / "index")
     index.refresh()
     first = index.procedure_vectors()
-    assert first is not None and len(first.docnums) == len(PROCEDURES)
+    assert first is not None and first.paths == sorted(PROCEDURES)
     save_vectors(index.vectors_path, "another-commit", first)  # as if a kill came after the next commit
     fresh = SearchIndex(root, tmp_path / "index")
     assert load_vectors(fresh.vectors_path, fresh._current_commit()) is None
     again = fresh.procedure_vectors()
-    assert sorted(map(tuple, again.matrix.tolist())) == sorted(map(tuple, first.matrix.tolist()))
+    assert again.paths == first.paths and again.matrix.tolist() == first.matrix.tolist()
+
+
+def test_an_update_replaces_only_the_changed_procedures_vectors_and_equals_a_rebuild(tmp_path, monkeypatch) -> None:
+    root = tmp_path / "kb"
+    write_procedures(root)
+    index = SearchIndex(root, tmp_path / "index")
+    index.refresh()
+    (root / "it/password-reset.md").unlink()
+    (root / "billing/payment-plan.md").write_text(procedure_text("Payment plan", ["Billing: Installments"], body="Pay monthly."))
+    (root / "shipping/damaged.md").write_text(procedure_text("Damaged item", ["Delivery: Damaged"], body="The lamp is cracked."))
+    read_back = []
+    monkeypatch.setattr(ProcedureVectors, "of_documents", classmethod(lambda cls, docs: read_back.append(1)))
+    index.refresh()
+    assert not read_back  # the other documents were not read back
+    updated = index.procedure_vectors()
+    monkeypatch.undo()
+    rebuilt = SearchIndex(root, tmp_path / "full")
+    rebuilt.refresh(full=True)
+    expected = ["billing/payment-plan.md", "shipping/damaged.md", "shipping/lost-parcel.md"]
+    assert updated.paths == rebuilt.procedure_vectors().paths == expected
+    assert updated.matrix.tolist() == rebuilt.procedure_vectors().matrix.tolist()
 
 
 def run(argv, capsys) -> tuple[int, str, str]:
