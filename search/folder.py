@@ -28,6 +28,8 @@ class ProcedureListing:
 def printable_name(name: str) -> str:
     """A file name as it can be shown and written to any output: bytes that are not UTF-8 appear
     as `\\xe9`, control characters as `\\x1b`."""
+    if name.isprintable():  # the usual case, checked in C
+        return name
     shown = os.fsencode(name).decode("utf-8", "backslashreplace")
     return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii") for ch in shown)
 
@@ -38,7 +40,7 @@ def _name_problem(name: str) -> str | None:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return "file name is not UTF-8 text: rename it (search, the index and the site skip it)"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
+    if not name.isprintable() and any(unicodedata.category(ch) == "Cc" for ch in name):
         return "file name contains a control character: rename it (search, the index and the site skip it)"
     return None
 

@@ -48,7 +48,7 @@ class WordVectors:
         import numpy as np
 
         self.words = list(table_words)
-        self.rows = {word: row for row, word in enumerate(self.words)}
+        self.rows = dict(zip(self.words, range(len(self.words)), strict=True))
         self.vectors = np.asarray(vectors)  # int8: products are taken in int64 or float64
         rates = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
         smoothing = RANKING.meaning_smoothing
@@ -190,11 +190,13 @@ class ProcedureVectors:
         if table is None or not self.paths:
             yield from ((row, []) for row in rows)
             return
-        # Products of integers below 2**53 are exact in float64, which numpy multiplies fastest.
-        matrix = self.matrix.astype(np.float64).T
+        # Integers multiply fastest as floats. Every partial sum of a product is at most |word
+        # vector| * |procedure vector| in size (Cauchy-Schwarz): about 200 * 1,000, far below 2**24,
+        # so float32 holds each exactly.
+        matrix = self.matrix.astype(np.float32).T
         for start in range(0, len(rows), chunk):
             block = list(rows[start : start + chunk])
-            products = table.vectors[block].astype(np.float64) @ matrix
+            products = (table.vectors[block].astype(np.float32) @ matrix).astype(np.float64)
             floors = RANKING.meaning_word_floor * table.norm(block) * RANKING.meaning_scale
             for row, found, floor in zip(block, products, floors, strict=True):
                 keep = np.nonzero(found >= floor)[0]  # ascending positions

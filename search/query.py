@@ -299,6 +299,8 @@ class QueryEngine:
         carried: dict[int, list[str]] = {}
         found: dict[int, Meaning] = meanings(query, vectors.postings)  # by position in vectors.paths
         for position in sorted(found):
+            if found[position].closeness <= RANKING.meaning_threshold:
+                continue  # `fused` would leave the score as it is
             docnum = reader.docnum_of(vectors.paths[position])
             if docnum is None:
                 continue
