@@ -303,13 +303,6 @@
     });
   };
 
-  // Starts fetching the meaning shards of `list` without waiting for them (fetched again when
-  // needed if this fails).
-  Engine.prototype.prefetchMeaning = function (list) {
-    var self = this, ignore = function () { /* fetched again when needed */ };
-    if (this.manifest.meaning) list.forEach(function (word) { self.meaningEntry(word).catch(ignore); });
-  };
-
   Engine.prototype.tagDocs = function (key) {
     return this.file("tags/" + pad(fnv1a32(key) % this.manifest.tag_shards, 2) + ".json").then(function (shard) {
       return ownValue(shard, key, []);
@@ -494,8 +487,6 @@
           var typo = list.filter(function (a) { return a.kind === "typo"; })[0];
           if (typo) {
             parsed.corrections[word] = typo.text;
-            // The meaning signal falls back to the correction of a word the table lacks.
-            self.prefetchMeaning([typo.text]);
             bases[position] = baseForm(typo.text);
             stems[position] = typo.terms[0];
             ownWeight[position] = typo.weight;
@@ -570,8 +561,6 @@
     }
     var queryWords = words(text).slice(0, this.manifest.ranking.query_words);
     parsed.names = nameLike(text).slice(0, this.manifest.ranking.query_words);
-    // The meaning signal may need every query word's entry: fetched beside their postings.
-    this.prefetchMeaning(queryWords);
     // The tag lookups and the words' postings do not depend on each other: fetch them together.
     return Promise.all([Promise.all(lookups), this.concepts(queryWords, parsed)]).then(function (done) {
       parsed.concepts = done[1];
@@ -645,6 +634,8 @@
     var self = this, r = this.manifest.ranking, meaning = this.manifest.meaning, carried = new Map();
     if (!meaning || !(scored.uncovered > 0)) return Promise.resolve(carried);
     var queryWords = words(parsed.text).slice(0, r.query_words);
+    // Fetched only now that the query is known to need them: fetched with every query, they
+    // competed with the postings that every query needs.
     var lookups = queryWords.map(function (word) {
       var own = self.meaningEntry(word);
       // Requested together with the word's own entry: it is needed only when the table lacks the word.
