@@ -57,6 +57,7 @@ from .model import FileCache
 from .query import MATCH_FIELDS, choose_related
 from .ranking import RANKING
 from .related import related_words
+from .shards import delta_encoded, fnv1a32
 from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
 FORMAT = 8
@@ -66,14 +67,6 @@ IMPACT_SCALE = 10**IMPACT_DIGITS
 DOC_CHUNK = 256
 TERMS_PER_SHARD = 24
 TAG_SHARDS = 16
-
-
-def fnv1a32(text: str) -> int:
-    """The shard hash, implemented identically in kb-engine.js."""
-    value = 0x811C9DC5
-    for byte in text.encode("utf-8"):
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
 
 
 def installed_term_hashes() -> dict[str, int]:
@@ -155,16 +148,6 @@ def display_data(stored: dict[str, Any], urls: dict[str, str]) -> dict[str, Any]
     if url is not None and url != default_url(path):
         data["url"] = url
     return data
-
-
-def delta_encoded(pairs: list[tuple[int, int]]) -> list[int]:
-    """(docid, value) pairs in docid order as one flat list [docid - previous docid, value, ...]."""
-    flat: list[int] = []
-    previous = 0
-    for doc, value in pairs:
-        flat += [doc - previous, value]
-        previous = doc
-    return flat
 
 
 def match_places(documents: Iterable[dict[str, Any]]) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[tuple[int, int]]]]:

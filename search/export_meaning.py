@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from .meaning import ProcedureVectors, WordVectors, word_vectors
+from .shards import delta_encoded, fnv1a32
 
 WORDS_PER_SHARD = 16
 
@@ -40,8 +41,6 @@ def meaning_shard_count(words: int) -> int:
 def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, int, int], ...]:
     """(word, row, weight, squared length, shard hash) of each word of weight above 0, by row:
     what every export writes of the table, whatever the collection."""
-    from .export import fnv1a32
-
     rows = [row for word, row in sorted(table.rows.items(), key=lambda item: item[1]) if table.weights[row] > 0]
     squared = table.squared_lengths(rows)
     return tuple(
@@ -55,8 +54,6 @@ def write_meaning(write: Callable[[str, Any], None], vectors: ProcedureVectors |
     procedures' meaning vectors, `docid` maps their paths to the export's docids. Returns the
     manifest's `meaning`, or None (and writes nothing) when the word-vector table or the vectors
     are unavailable."""
-    from .export import delta_encoded
-
     table = word_vectors()
     if table is None or vectors is None:
         return None
