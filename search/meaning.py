@@ -49,7 +49,7 @@ class WordVectors:
 
         self.words = list(table_words)
         self.rows = dict(zip(self.words, range(len(self.words)), strict=True))
-        self.vectors = np.asarray(vectors)  # int8: products are taken in int64 or float64
+        self.vectors = np.asarray(vectors)  # int8, widened only where products are taken
         rates = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
         smoothing = RANKING.meaning_smoothing
         # Integer weights, so that the browser needs no float arithmetic to combine postings.
