@@ -25,8 +25,8 @@ small files fetched on demand, so the first result needs only a few kilobytes:
   the default one, default_url). Chunks are large because a request costs more than its bytes:
   the ten results of a query are spread over as many chunks as there are results.
 - `vocab.json`: collection words and document frequencies (typos and fragments; loaded lazily).
-- `meaning/NNNN.json`: each word of the word-vector table with its weight, vector and meaning
-  postings, for the meaning signal (search/export_meaning.py); the manifest's `meaning` gives
+- `meaning/NNNN.json`: each word of the word-vector table with its weight, its vector's squared
+  length and its meaning postings, for the meaning signal (search/export_meaning.py); the manifest's `meaning` gives
   their shard count, or is null when the table is unavailable and there are none.
 
 Document ids are dense and follow the procedures' paths in sorted order. Files whose content

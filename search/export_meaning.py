@@ -44,7 +44,7 @@ def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, int, int], 
     rows = [row for word, row in sorted(table.rows.items(), key=lambda item: item[1]) if table.weights[row] > 0]
     squared = table.squared_lengths(rows)
     return tuple(
-        (table.words[row], row, int(table.weights[row]), length, fnv1a32(table.words[row]))
+        (table.words[row], row, int(table.weights[row]), int(length), fnv1a32(table.words[row]))
         for row, length in zip(rows, squared, strict=True)
     )
 

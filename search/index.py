@@ -388,8 +388,7 @@ class SearchIndex:
         elif self.written is not None:
             self._vectors = ProcedureVectors.of_documents(self.written.documents())
         else:
-            with self.open() as reader:
-                self._vectors = ProcedureVectors.of_documents(reader.documents())
+            self._vectors = self._vectors_of_documents()
         if self._vectors is not None:
             save_vectors(self.vectors_path, commit, self._vectors)
 
@@ -428,9 +427,13 @@ class SearchIndex:
             commit = self._current_commit()
             self._vectors = load_vectors(self.vectors_path, commit) if commit else None
             if self._vectors is None and commit:
-                with self.open() as reader:
-                    self._vectors = ProcedureVectors.of_documents(reader.documents())
+                self._vectors = self._vectors_of_documents()
         return self._vectors
+
+    def _vectors_of_documents(self) -> ProcedureVectors | None:
+        """The meaning vectors read back from every document of the index (its stored fields)."""
+        with self.open() as reader:
+            return ProcedureVectors.of_documents(reader.documents())
 
     def words_starting_with(self, prefix: str) -> list[str]:
         """Collection words that start with `prefix` (and are longer), by binary search."""

@@ -55,19 +55,12 @@ class WordVectors:
         # Integer weights, so that the browser needs no float arithmetic to combine postings.
         self.weights = np.floor(RANKING.meaning_weight_scale * smoothing / (smoothing + rates) + 0.5).astype(np.int64)
 
-    def squared_lengths(self, rows: Sequence[int]) -> list[int]:
-        """The squared length of each of these rows' vectors (integers)."""
+    def squared_lengths(self, rows: Sequence[int]) -> np.ndarray:
+        """The squared length of each of these rows' vectors (int64)."""
         import numpy as np
 
         found = self.vectors[list(rows)].astype(np.int64)
-        return [int(value) for value in (found * found).sum(axis=-1)]
-
-    def norm(self, rows: Any) -> Any:
-        """The lengths of these rows' vectors."""
-        import numpy as np
-
-        found = self.vectors[rows].astype(np.int64)
-        return np.sqrt((found * found).sum(axis=-1).astype(np.float64))
+        return (found * found).sum(axis=-1)
 
     @property
     def dimensions(self) -> int:
@@ -197,7 +190,7 @@ class ProcedureVectors:
         for start in range(0, len(rows), chunk):
             block = list(rows[start : start + chunk])
             products = (table.vectors[block].astype(np.float32) @ matrix).astype(np.float64)
-            floors = RANKING.meaning_word_floor * table.norm(block) * RANKING.meaning_scale
+            floors = RANKING.meaning_word_floor * np.sqrt(table.squared_lengths(block)) * RANKING.meaning_scale
             for row, found, floor in zip(block, products, floors, strict=True):
                 keep = np.nonzero(found >= floor)[0]  # ascending positions
                 if len(keep) > RANKING.meaning_postings:
@@ -266,7 +259,7 @@ def meaning_query(query_words: Sequence[str], corrections: dict[str, str]) -> Me
         return None
     weights = [int(table.weights[row]) for row in rows]
     # The weighted sum of the words' lengths: meaning is the weighted mean of the words' cosines.
-    length = sum(weight * math.sqrt(squared) for weight, squared in zip(weights, table.squared_lengths(rows), strict=True))
+    length = sum(weight * math.sqrt(int(squared)) for weight, squared in zip(weights, table.squared_lengths(rows), strict=True))
     return MeaningQuery(typed, rows, weights, length) if length else None
 
 

@@ -286,14 +286,17 @@ class QueryEngine:
         """Adds the meaning signal to the lexical scores (search/meaning.py's `fused`); returns,
         for the procedures that meaning carried (it gave them more than their own words did),
         their "meaning: ..." line."""
-        vectors = self.index.procedure_vectors() if uncovered > 0 else None
-        if vectors is None and uncovered > 0 and self.meaning_off is not None:
-            tell, self.meaning_off = self.meaning_off, None  # once
+        if uncovered <= 0:
+            return {}
+        vectors = self.index.procedure_vectors()
+        if vectors is None:
             problem = table_problem()
-            if problem:
+            if problem and self.meaning_off is not None:
+                tell, self.meaning_off = self.meaning_off, None  # once
                 tell(problem)
-        query = meaning_query(words(parsed.text)[: RANKING.query_words], parsed.corrections) if vectors is not None else None
-        if query is None or vectors is None:
+            return {}
+        query = meaning_query(words(parsed.text)[: RANKING.query_words], parsed.corrections)
+        if query is None:
             return {}
         strongest = max(scored.values(), default=0.0)
         carried: dict[int, list[str]] = {}

@@ -90,7 +90,7 @@ def test_postings_keep_the_closest_procedures_above_the_floor_in_path_order(monk
     assert vectors.paths == [f"p{i}.md" for i in range(len(texts))]
     row = table.row("parcel")
     products = [int(np.dot(table.vectors[row], v)) for v in vectors.matrix]
-    floor = RANKING.meaning_word_floor * table.norm(row) * RANKING.meaning_scale
+    floor = RANKING.meaning_word_floor * math.sqrt(int(table.squared_lengths([row])[0])) * RANKING.meaning_scale
     expected = [(i, p) for i, p in enumerate(products) if p >= floor]
     assert vectors.postings(row) == expected and expected
     monkeypatch.setattr(meaning, "RANKING", dataclasses.replace(RANKING, meaning_postings=2))
