@@ -295,8 +295,11 @@ def fused(lexical: float, meaning: float, strongest: float, uncovered: float) ->
     Meaning counts only above RANKING.meaning_threshold, in proportion to the strongest lexical
     score (so the two stay comparable whatever the query) and to the share of the query the
     procedures' own words do not cover: a query whose every word is found keeps its lexical
-    ranking. The browser computes the same expression, in the same order.
+    ranking. A procedure with no lexical score is admitted on meaning alone only above
+    RANKING.meaning_admission. The browser computes the same expression, in the same order.
     """
     if meaning <= RANKING.meaning_threshold or uncovered <= 0:
+        return lexical
+    if lexical <= 0 and meaning <= RANKING.meaning_admission:
         return lexical
     return lexical + RANKING.meaning_weight * max(strongest, 1.0) * (meaning - RANKING.meaning_threshold) * uncovered

@@ -78,6 +78,10 @@ class RankingParameters:
     # Fusion (search/meaning.py's fused): meaning counts above meaning_threshold, times this weight.
     meaning_threshold: float = 0.1
     meaning_weight: float = 32.0
+    # A procedure none of the query's words found is listed on meaning alone only above this
+    # closeness: vague or nonsense wording then lists the procedures it is clearly close to, not
+    # every one it brushes against.
+    meaning_admission: float = 0.15
     # The query words a "meaning: ..." line names at most.
     meaning_words_shown: int = 3
     # Result tiers, best first: procedures with the exact tag a query names, then those of the

@@ -139,6 +139,13 @@ def test_fusion_leaves_a_fully_covered_query_and_weak_meanings_alone() -> None:
     assert fused(3.0, 0.6, 5.0, 1.0) > fused(3.0, 0.6, 5.0, 0.5)
 
 
+def test_meaning_alone_admits_only_clearly_close_procedures() -> None:
+    between = (RANKING.meaning_threshold + RANKING.meaning_admission) / 2
+    assert fused(0.0, between, 5.0, 1.0) == 0.0  # not listed on a faint likeness alone
+    assert fused(0.5, between, 5.0, 1.0) > 0.5  # one its words found is still raised
+    assert fused(0.0, RANKING.meaning_admission + 0.01, 5.0, 1.0) > 0.0
+
+
 def test_the_index_keeps_the_vectors_of_its_commit_and_rebuilds_stale_ones(tmp_path) -> None:
     root = tmp_path / "kb"
     write_procedures(root)

@@ -77,6 +77,7 @@
   // search/meaning.py's fused, the same expression in the same order.
   function fused(lexical, meaning, strongest, uncovered, ranking) {
     if (meaning <= ranking.meaning_threshold || uncovered <= 0) return lexical;
+    if (lexical <= 0 && meaning <= ranking.meaning_admission) return lexical;
     return lexical + ranking.meaning_weight * Math.max(strongest, 1.0) * (meaning - ranking.meaning_threshold) * uncovered;
   }
 
