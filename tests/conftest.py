@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own index folder, and helpers to write procedures."""
+"""Shared fixtures: every test gets its own index folder, helpers to write procedures, and the
+browser engine run in Node with the thesaurus for the parity tests."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from search.analysis import Thesaurus, load_thesaurus
+
+from .parity import BrowserEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROCEDURES = ROOT / "procedures"
@@ -86,3 +92,16 @@ def run_kb(
         timeout=300,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def node_engine() -> Iterator[BrowserEngine]:
+    """The browser's search engine (kb-engine.js) run in Node, one per test module that asks for it."""
+    with BrowserEngine() as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def thesaurus() -> Thesaurus:
+    """The default thesaurus, loaded once per test module that asks for it."""
+    return load_thesaurus()

@@ -19,8 +19,7 @@ from search.export import write_search_data
 from search.index import SearchIndex
 from search.query import QueryEngine, Response
 
-from .conftest import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent
 NODE = shutil.which("node")
 SERVER = ROOT / "tests" / "js" / "parity_server.js"
 # Both engines do the same floating-point operations in the same order; this only allows for

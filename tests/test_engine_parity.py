@@ -20,7 +20,6 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,17 +36,6 @@ pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is needed to run t
 LIMIT = 50  # more than any generated collection holds: the full ranking is compared
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserEngine]:
-    with BrowserEngine() as engine:
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def thesaurus() -> Thesaurus:
-    return load_thesaurus()
-
-
 def write_collection(root: Path, procedures: dict[str, dict]) -> Path:
     """procedures: relative path -> {title, tags, body, and any other front-matter field}. The
     front matter is JSON (valid YAML) with Unicode written as is."""
@@ -62,10 +50,10 @@ def write_collection(root: Path, procedures: dict[str, dict]) -> Path:
     return root / "kb"
 
 
-def assert_same(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus, procedures: Path, queries: list[str]) -> list[dict]:
+def assert_same(tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus, procedures: Path, queries: list[str]) -> list[dict]:
     index, data = build(procedures, tmp_path)
     expected = python_answers(index, thesaurus, queries, LIMIT)
-    got = browser.answers(data, queries, LIMIT)
+    got = node_engine.answers(data, queries, LIMIT)
     found = {q: d for q, a, b in zip(queries, expected, got, strict=True) if (d := differences(a, b))}
     assert not found, found
     return expected
@@ -75,7 +63,7 @@ def assert_same(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus, pr
 
 
 def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
-    tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
 ) -> None:
     """`enrol` is in the built-in rule `enrol, enroll`, which has no expansion the collection can
     match; the collection lacks it but has `recruit` and `enter`, which WordNet relates to it.
@@ -91,7 +79,7 @@ def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
             "payroll/enter.md": {"title": "Enter a timecard", "tags": ["Payroll: Timecards"], "summary": "Enter hours worked."},
         },
     )
-    answers = assert_same(tmp_path, browser, thesaurus, procedures, ["enrol", "enroll", "enrolled", "enrol staff"])
+    answers = assert_same(tmp_path, node_engine, thesaurus, procedures, ["enrol", "enroll", "enrolled", "enrol staff"])
     by_words = [[m for r in a["results"] for m in r["matched"] if not m.startswith("meaning: ")] for a in answers[:3]]
     assert by_words == [[], [], []]
     results = answers[3]["results"]
@@ -99,7 +87,7 @@ def test_a_word_a_synonym_rule_knows_gets_no_related_words_in_either_engine(
     assert all(m.startswith("meaning: ") for r in results[1:] for m in r["matched"])
 
 
-def test_tag_queries_are_case_folded_alike_in_both_engines(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus) -> None:
+def test_tag_queries_are_case_folded_alike_in_both_engines(tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus) -> None:
     """Tag matching ignores case as str.casefold does: `ß` is `ss`, the ligature `ﬁ` is `fi`. The
     browser lower-cased only, so `HR : ﬁle requests` was no exact tag there (found by the
     differential test below)."""
@@ -112,27 +100,29 @@ def test_tag_queries_are_case_folded_alike_in_both_engines(tmp_path: Path, brows
         },
     )
     queries = ["HR : ﬁle requests", "facilities: straße parking", "FACILITIES: STRASSE PARKING", "ＨＲ: file requests"]
-    answers = assert_same(tmp_path, browser, thesaurus, procedures, queries)
+    answers = assert_same(tmp_path, node_engine, thesaurus, procedures, queries)
     assert [a["results"][0]["matched"][:1] for a in answers[:3]] == [["tag"], ["tag"], ["tag"]]
 
 
-def test_a_mistyped_everyday_word_counts_less_on_a_fresh_engine_too(tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus) -> None:
+def test_a_mistyped_everyday_word_counts_less_on_a_fresh_engine_too(
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
+) -> None:
     """`bauk` is read as `back`, an everyday word whose document count gets the background prior.
     The browser applied the prior only when an earlier query had loaded the postings of `back`,
     so the first query of a page scored differently from the same query later."""
     others = {f"orders/order-{n}.md": {"title": f"Order question {n}", "tags": ["Orders: Questions"]} for n in range(10)}
     send_back = {"title": "Send an item back", "tags": ["Returns: Send Back"]}
     procedures = write_collection(tmp_path, {"returns/send-back.md": send_back, **others})
-    answers = assert_same(tmp_path, browser, thesaurus, procedures, ["bauk", "back", "bauk"])
+    answers = assert_same(tmp_path, node_engine, thesaurus, procedures, ["bauk", "back", "bauk"])
     assert answers[0]["corrections"] == {"bauk": "back"} and answers[0]["results"] == answers[2]["results"]
 
 
 def test_a_collection_without_readable_procedures_is_exported_and_answers_nothing(
-    tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
 ) -> None:
     """The export of an empty index used to fail on Whoosh's empty reader."""
     procedures = write_collection(tmp_path, {})
-    answers = assert_same(tmp_path, browser, thesaurus, procedures, ["refund", "Complaint", "refnd", ""])
+    answers = assert_same(tmp_path, node_engine, thesaurus, procedures, ["refund", "Complaint", "refnd", ""])
     assert all(not a["results"] for a in answers)
 
 
@@ -300,7 +290,7 @@ def collection_and_queries(draw: st.DrawFn) -> tuple[list[dict], list[str]]:
     return procedures, queries
 
 
-def test_engines_rank_generated_collections_identically(browser: BrowserEngine, thesaurus: Thesaurus) -> None:
+def test_engines_rank_generated_collections_identically(node_engine: BrowserEngine, thesaurus: Thesaurus) -> None:
     compared: list[int] = []
     carried: list[int] = []  # per collection, the answers with a result the meaning signal carried
     started = time.perf_counter()
@@ -319,7 +309,7 @@ def test_engines_rank_generated_collections_identically(browser: BrowserEngine, 
         with tempfile.TemporaryDirectory(prefix="kb-parity-") as folder:
             root = Path(folder)
             files = {f"{p['tags'][0].partition(':')[0].strip().lower().replace(' ', '-')}/p{n}.md": p for n, p in enumerate(procedures)}
-            answers = assert_same(root, browser, thesaurus, write_collection(root, files), queries)
+            answers = assert_same(root, node_engine, thesaurus, write_collection(root, files), queries)
         compared.append(len(queries))
         carried.append(sum(any(m.startswith("meaning: ") for r in a["results"] for m in r["matched"]) for a in answers))
 

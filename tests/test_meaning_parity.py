@@ -12,14 +12,13 @@ rankings, the meaning signal must have changed many of them: they are compared w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import search.query
-from search.analysis import Thesaurus, load_thesaurus
+from search.analysis import Thesaurus
 
 from .conftest import DEV_SET, SERVICE_DESK_SET
 from .parity import NODE, BrowserEngine, build, differences, python_answers
@@ -27,17 +26,6 @@ from .parity import NODE, BrowserEngine, build, differences, python_answers
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is needed to run the browser engine outside a browser")
 
 LIMIT = 50  # more than either set's procedures: the full ranking is compared
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserEngine]:
-    with BrowserEngine() as engine:
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def thesaurus() -> Thesaurus:
-    return load_thesaurus()
 
 
 def questions(folder: Path) -> list[str]:
@@ -48,13 +36,13 @@ def paths(answer: dict[str, Any]) -> list[str]:
     return [r["path"] for r in answer["results"]]
 
 
-def compare(folder: Path, work: Path, browser: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+def compare(folder: Path, work: Path, node_engine: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """Asserts that both engines answer every question of the set alike; returns how many
     rankings, and how many first results, the meaning signal changed."""
     queries = questions(folder)
     index, data = build(folder / "procedures", work)
     expected = python_answers(index, thesaurus, queries, LIMIT)
-    got = browser.answers(data, queries, LIMIT)
+    got = node_engine.answers(data, queries, LIMIT)
     found = {q: d for q, a, b in zip(queries, expected, got, strict=True) if (d := differences(a, b))}
     assert not found, f"{len(found)} of {len(queries)} questions differ: {dict(list(found.items())[:5])}"
     assert [paths(a)[:1] for a in got] == [paths(a)[:1] for a in expected]
@@ -69,16 +57,16 @@ def compare(folder: Path, work: Path, browser: BrowserEngine, thesaurus: Thesaur
 
 @pytest.mark.skipif(not (SERVICE_DESK_SET / "queries.jsonl").is_file(), reason="../shared/eval/service-desk is not beside the repository")
 def test_service_desk_questions_rank_identically_with_meaning(
-    tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    changed, first = compare(SERVICE_DESK_SET, tmp_path, browser, thesaurus, monkeypatch)
+    changed, first = compare(SERVICE_DESK_SET, tmp_path, node_engine, thesaurus, monkeypatch)
     total = len(questions(SERVICE_DESK_SET))
     assert changed >= total // 10 and first >= total // 50
 
 
 @pytest.mark.skipif(not (DEV_SET / "queries.jsonl").is_file(), reason="../shared/eval/dev is not beside the repository")
 def test_dev_questions_rank_identically_with_meaning(
-    tmp_path: Path, browser: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    changed, _ = compare(DEV_SET, tmp_path, browser, thesaurus, monkeypatch)
+    changed, _ = compare(DEV_SET, tmp_path, node_engine, thesaurus, monkeypatch)
     assert changed >= 1
