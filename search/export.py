@@ -60,7 +60,7 @@ from .related import related_words
 from .shards import delta_encoded, fnv1a32
 from .storage import SEARCH_DATA_FOLDER, check_placement, claim_folder, own_files
 
-FORMAT = 8
+FORMAT = 9
 # Impacts are written as integers (impact * 10**IMPACT_DIGITS): they parse faster than decimals,
 # and the browser's division by the scale gives back exactly the double Python rounded to.
 IMPACT_SCALE = 10**IMPACT_DIGITS
@@ -251,7 +251,7 @@ def write_search_data(
 
         tag_shards: dict[int, dict[str, list[int]]] = defaultdict(dict)
         tag_letters: set[str] = set()
-        for fieldname, prefix in (("tagkey", "tag:"), ("category", "category:")):
+        for fieldname, prefix in (("tagkey", "tag:"), ("category", "category:"), ("subject", "subject:")):
             for key in reader.keyword_values(fieldname):
                 tag_letters.update(key)
                 ids = sorted(docid[d] for d in reader.documents_with(fieldname, key) if d in docid)

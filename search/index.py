@@ -69,7 +69,7 @@ __all__ = [
     "gc_paused",
 ]
 
-FORMAT = 13
+FORMAT = 14
 LOCK_WAIT_SECONDS = 120.0
 NOTIFY_MIN_DOCUMENTS = 200  # below this, writing is too quick to announce
 # What opening an index that cannot be used raises: damaged files, or the table of contents of an

@@ -27,6 +27,7 @@ class AnalysedProcedure:
     words: list[str]  # surface words, for the typo vocabulary
     tag_keys: list[str]
     categories: list[str]
+    subjects: list[str]
     meta: dict[str, Any]
 
     @classmethod
@@ -64,6 +65,7 @@ class AnalysedProcedure:
             words=words,
             tag_keys=[tag.key for tag in procedure.tags],
             categories=sorted({tag.category_key for tag in procedure.tags}),
+            subjects=sorted({tag.subject_key for tag in procedure.tags if tag.subject_key}),
             meta=meta,
         )
 
@@ -87,5 +89,6 @@ class AnalysedProcedure:
             IMPACT_FIELD: impacts,
             "tagkey": " ".join(encode_key(key) for key in self.tag_keys),
             "category": " ".join(encode_key(key) for key in self.categories),
+            "subject": " ".join(encode_key(key) for key in self.subjects),
             "meta": self.meta,
         }

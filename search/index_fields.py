@@ -4,7 +4,8 @@
 - `text` (`ImpactField`): every analysed term of the procedure, with the term's BM25F impact
   (search/index_document.py) as its Whoosh posting weight. A query reads one posting list per
   term and applies only idf and saturation.
-- `tagkey`, `category` (KEYWORD): the procedure's tag keys and tag categories, for tag filters.
+- `tagkey`, `category`, `subject` (KEYWORD): the procedure's tag keys, tag categories and tag
+  subjects, for tag filters and for queries that name a tag, a category or a tag's subject.
 - `meta` (STORED): what a result shows and what the index state is rebuilt from
   (search/index_state.py).
 """
@@ -45,6 +46,7 @@ def index_schema() -> Schema:
         **{IMPACT_FIELD: ImpactField()},
         tagkey=KEYWORD(scorable=False),
         category=KEYWORD(scorable=False),
+        subject=KEYWORD(scorable=False),
         meta=STORED(),
     )
 

@@ -66,7 +66,7 @@ class IndexReader:
         return self._impacts[term]
 
     def documents_with(self, fieldname: str, value: str) -> list[int]:
-        """Document numbers whose keyword field `tagkey` or `category` holds the value."""
+        """Document numbers whose keyword field `tagkey`, `category` or `subject` holds the value."""
         value = encode_key(value)
         if (fieldname, value) not in self._whoosh:
             return []
@@ -86,7 +86,7 @@ class IndexReader:
             yield docnum, self.stored(docnum)
 
     def keyword_values(self, fieldname: str) -> Iterator[str]:
-        """The decoded values of the `tagkey` or `category` keyword field."""
+        """The decoded values of the `tagkey`, `category` or `subject` keyword field."""
         for value in self._whoosh.lexicon(fieldname):
             yield decode_key(value.decode("utf-8") if isinstance(value, bytes) else value)
 

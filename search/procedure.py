@@ -76,6 +76,12 @@ class Tag:
         return self.category.casefold()
 
     @cached_property
+    def subject_key(self) -> str:
+        """The subject part of the tag's key (`order cancelled` of `Complaint: Order Cancelled`);
+        empty for a bare category."""
+        return self.key.partition(":")[2]
+
+    @cached_property
     def slug(self) -> str:
         return slugify(self.label)
 

@@ -66,6 +66,7 @@ class ParsedQuery:
     text: str
     tag_key: str | None = None  # a whole tag the query names
     category_key: str | None = None  # a category the query names
+    subject_key: str | None = None  # a tag subject the query names, without its category
     concepts: list[Concept] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)
 
@@ -122,6 +123,8 @@ class QueryEngine:
             parsed.tag_key = key
         if key and ":" not in key and reader.documents_with("category", key):
             parsed.category_key = key
+        if key and ":" not in key and reader.documents_with("subject", key):
+            parsed.subject_key = key
         parsed.concepts = self._concepts(reader, words(text)[: RANKING.query_words], name_like(text)[: RANKING.query_words], parsed)
         return parsed
 
@@ -244,6 +247,9 @@ class QueryEngine:
         category = parsed.category_key or (parsed.tag_key.partition(":")[0] if parsed.tag_key and ":" in parsed.tag_key else None)
         if category:
             tiers.update(dict.fromkeys(reader.documents_with("category", category), RANKING.tier_category))
+        # A tag's subject without its category (`late shipment`) names the tag as well.
+        if parsed.subject_key:
+            tiers.update(dict.fromkeys(reader.documents_with("subject", parsed.subject_key), RANKING.tier_exact_tag))
         if parsed.tag_key:
             tiers.update(dict.fromkeys(reader.documents_with("tagkey", parsed.tag_key), RANKING.tier_exact_tag))
         candidates = set(scored) | set(tiers)

@@ -84,8 +84,8 @@ class RankingParameters:
     meaning_admission: float = 0.15
     # The query words a "meaning: ..." line names at most.
     meaning_words_shown: int = 3
-    # Result tiers, best first: procedures with the exact tag a query names, then those of the
-    # category it names, then the rest by score.
+    # Result tiers, best first: procedures with the exact tag a query names (or the tag whose
+    # subject it names), then those of the category it names, then the rest by score.
     tier_exact_tag: int = 2
     tier_category: int = 1
     tier_text: int = 0

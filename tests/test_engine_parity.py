@@ -117,6 +117,28 @@ def test_a_mistyped_everyday_word_counts_less_on_a_fresh_engine_too(
     assert answers[0]["corrections"] == {"bauk": "back"} and answers[0]["results"] == answers[2]["results"]
 
 
+def test_a_tag_subject_without_its_category_names_the_tag_in_both_engines(
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
+) -> None:
+    """`order cancelled` names the tag `Complaint: Order Cancelled`, in any case and spacing,
+    however often another procedure says the words."""
+    procedures = write_collection(
+        tmp_path,
+        {
+            "orders/cancel.md": {
+                "title": "Order cancelled by the customer",
+                "tags": ["Request: Cancel Order"],
+                "body": "## Steps\n\n1. An order cancelled before packing is refunded.\n",
+            },
+            "complaints/cancelled.md": {"title": "Customer upset that we stopped their purchase", "tags": ["Complaint: Order Cancelled"]},
+        },
+    )
+    answers = assert_same(tmp_path, node_engine, thesaurus, procedures, ["order cancelled", "ORDER  cancelled", "cancelled"])
+    assert [r["path"] for r in answers[0]["results"]] == ["complaints/cancelled.md", "orders/cancel.md"]
+    assert answers[1]["results"] == answers[0]["results"]
+    assert answers[2]["results"][0]["path"] == "orders/cancel.md"
+
+
 def test_a_collection_without_readable_procedures_is_exported_and_answers_nothing(
     tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
 ) -> None:
@@ -259,11 +281,12 @@ def query_part(draw: st.DrawFn, collection: list[str], tags: list[str]) -> str:
         return draw(st.sampled_from(UNICODE))
     if kind == 9:
         return draw(st.sampled_from(PUNCTUATION))
-    if kind == 10:  # a tag, in any case and spacing
+    if kind == 10:  # a tag, or its subject alone, in any case and spacing
         label = draw(st.sampled_from(tags))
         category, colon, subject = label.partition(":")
         spaced = f"{category}{draw(st.sampled_from(['', ' ']))}{colon}{draw(st.sampled_from(['', ' ', '  ']))}{subject.strip()}"
-        return draw(st.sampled_from([spaced, spaced.lower(), spaced.upper()]))
+        named = draw(st.sampled_from([spaced, subject.strip() or spaced]))
+        return draw(st.sampled_from([named, named.lower(), named.upper()]))
     if kind == 11:  # a bare category
         return draw(st.sampled_from(tags)).partition(":")[0] + draw(st.sampled_from(["", ":", " :"]))
     return draw(st.sampled_from(COLLECTION_WORDS))  # a word the collection may lack

@@ -312,3 +312,24 @@ def test_a_name_is_not_expanded_as_the_common_word_it_spells(engine: QueryEngine
     named = next(c for c in name.concepts if c.text == "visa")
     assert ("related", "approve") in [(a.kind, a.text) for a in visa.alternatives]
     assert [a.kind for a in named.alternatives] == ["word"]
+
+
+def test_a_tag_subject_without_its_category_lists_that_tag_first(tmp_path: Path, write_procedure) -> None:
+    """`order cancelled` is the subject of `Complaint: Order Cancelled`: a rep typing a tag's
+    subject is naming the tag, even when another procedure says the words more often."""
+    write_procedure(
+        "orders/cancel-order.md",
+        "Order cancelled by the customer: cancel an order",
+        ["Request: Cancel Order", "Orders"],
+        "## Steps\n\n1. An order cancelled before packing is refunded. Order cancelled after packing: return it.\n",
+    )
+    write_procedure("complaints/cancelled.md", "Customer upset that we stopped their purchase", ["Complaint: Order Cancelled"])
+    index = SearchIndex(tmp_path / "kb", tmp_path / "index")
+    index.refresh()
+    engine = QueryEngine(index, load_thesaurus(None, cache_dir=index.dir))
+    for query in ("order cancelled", "Order  Cancelled"):
+        results = engine.search(query).results
+        assert [r.path for r in results] == ["complaints/cancelled.md", "orders/cancel-order.md"]
+        assert results[0].matched[0] == "tag"
+    # The subject of a tag names it only whole: a part of it is an ordinary query.
+    assert engine.search("cancelled").results[0].path == "orders/cancel-order.md"

@@ -557,6 +557,8 @@
       }));
       if (key.indexOf(":") < 0) {
         lookups.push(this.tagDocs("category:" + key).then(function (docs) { if (docs.length) { parsed.categoryKey = key; parsed.categoryDocs = docs; } }));
+        // A tag's subject without its category names the tag as well (search/query.py's _search).
+        lookups.push(this.tagDocs("subject:" + key).then(function (docs) { if (docs.length) parsed.subjectDocs = docs; }));
       }
     }
     var queryWords = words(text).slice(0, this.manifest.ranking.query_words);
@@ -767,6 +769,7 @@
           };
         };
         (parsed.categoryDocs || []).forEach(addTier(r.tier_category));
+        (parsed.subjectDocs || []).forEach(addTier(r.tier_exact_tag));
         (parsed.tagDocs || []).forEach(addTier(r.tier_exact_tag));
         var head = topDocuments(candidates, tier, scored.totals, limit, r.score_decimals);
         var results = new Array(head.length), ready = 0;
