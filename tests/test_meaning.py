@@ -192,6 +192,25 @@ def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
     assert "meaning-based ranking is off" not in err
 
 
+def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_path, capsys, monkeypatch) -> None:
+    passes = []
+    postings_of_rows = ProcedureVectors.postings_of_rows
+
+    def counted(self, rows, chunk=512):
+        passes.append(list(rows))
+        return postings_of_rows(self, rows, chunk)
+
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    assert run([*base, "index"], capsys)[0] == 0
+    monkeypatch.setattr(ProcedureVectors, "postings_of_rows", counted)
+    code, out, err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["path"] == "billing/payment-plan.md"
+    assert len(passes) == 1 and len(passes[0]) > 1
+
+
 def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meaning, "TABLE_PATH", tmp_path / "missing.npz")
     meaning._load_table.cache_clear()
