@@ -70,6 +70,19 @@ def test_the_table_knows_everyday_words_and_gives_rarer_words_more_weight() -> N
     assert table.weights[table.row("parcel")] > table.weights[table.row("the")]
 
 
+def test_a_word_is_found_in_the_tables_text_without_building_its_word_index() -> None:
+    # "the" has most of the counts, so its weight is 0 and it counts as unknown.
+    table = meaning.WordVectors("the\nparcel\nrefund\nparcels", [100_000, 3, 2, 1], np.ones((4, 2), dtype=np.int8))
+    probes = ["the", "parcel", "refund", "parcels", "parce", "arcel", "", "parcel\nrefund", "zzzqx"]
+    assert [table.row(word) for word in probes] == [None, 1, 2, 3, None, None, None, None, None]
+    assert "rows" not in vars(table)  # looked up without the dict of every word
+    assert table.rows == {"the": 0, "parcel": 1, "refund": 2, "parcels": 3} and table.words == list(table.rows)
+    shipped = word_vectors()
+    for word in [*shipped.words[::97], shipped.words[-1]]:
+        row = shipped.rows[word]
+        assert shipped.row(word) == (row if shipped.weights[row] > 0 else None)
+
+
 def test_a_procedure_vector_is_a_unit_vector_in_integers() -> None:
     vector = procedure_vector(["Lost parcel", "The package never arrived."])
     assert vector is not None and all(isinstance(value, int) for value in vector)
