@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -222,6 +223,19 @@ def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_p
     assert code == 0, err
     assert json.loads(out)["results"][0]["path"] == "billing/payment-plan.md"
     assert len(passes) == 1 and len(passes[0]) > 1
+
+
+def test_a_search_asks_numpy_for_one_blas_thread_unless_the_user_chose(tmp_path, capsys, monkeypatch) -> None:
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "recorded")  # so that the test leaves the variable as it found it
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    assert run([*base, "search", "--json", "lost parcel"], capsys)[0] == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert run([*base, "search", "--json", "lost parcel"], capsys)[0] == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
 
 
 def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
