@@ -41,7 +41,7 @@ def meaning_shard_count(words: int) -> int:
 def _table_entries(table: WordVectors) -> tuple[tuple[str, int, int, int, int], ...]:
     """(word, row, weight, squared length, shard hash) of each word of weight above 0, by row:
     what every export writes of the table, whatever the collection."""
-    rows = [row for word, row in sorted(table.rows.items(), key=lambda item: item[1]) if table.weights[row] > 0]
+    rows = [row for row in range(len(table.words)) if table.weights[row] > 0]
     squared = table.squared_lengths(rows)
     return tuple(
         (table.words[row], row, int(table.weights[row]), int(length), fnv1a32(table.words[row]))

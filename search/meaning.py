@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,18 +42,29 @@ TABLE_PATH = Path(__file__).parent / "data" / "word-vectors.npz"
 
 
 class WordVectors:
-    """The word-vector table: each word's int8 vector and its integer weight."""
+    """The word-vector table: each word's int8 vector and its integer weight, a row per word."""
 
-    def __init__(self, table_words: Sequence[str], counts: Any, vectors: Any) -> None:
+    def __init__(self, text: str, counts: Any, vectors: Any) -> None:
+        """`text` holds the words, one a line, in the order of the rows of `counts` and `vectors`."""
         import numpy as np
 
-        self.words = list(table_words)
-        self.rows = dict(zip(self.words, range(len(self.words)), strict=True))
+        self.lines = f"\n{text}\n"  # each word between two newlines
         self.vectors = np.asarray(vectors)  # int8, widened only where products are taken
         rates = np.asarray(counts, dtype=np.float64) / float(np.sum(counts))
         smoothing = RANKING.meaning_smoothing
         # Integer weights, so that the browser needs no float arithmetic to combine postings.
         self.weights = np.floor(RANKING.meaning_weight_scale * smoothing / (smoothing + rates) + 0.5).astype(np.int64)
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The words, row by row."""
+        return self.lines[1:-1].split("\n")
+
+    @cached_property
+    def rows(self) -> dict[str, int]:
+        """Each word's row, for looking up the words of whole procedures (index, export). Built on
+        first use: a search finds its few words with `row` instead."""
+        return dict(zip(self.words, range(len(self.words)), strict=True))
 
     def squared_lengths(self, rows: Sequence[int]) -> np.ndarray:
         """The squared length of each of these rows' vectors (int64)."""
@@ -67,15 +78,20 @@ class WordVectors:
         return int(self.vectors.shape[1])
 
     def row(self, word: str) -> int | None:
-        """The word's row, or None when the table lacks it (or its weight is 0)."""
-        row = self.rows.get(word)
+        """The word's row, or None when the table lacks it (or its weight is 0). Found in `lines`
+        as the number of words before it, which for a query's few words is quicker than building
+        `rows`."""
+        at = self.lines.find(f"\n{word}\n") if word and "\n" not in word else -1
+        return self._weighted(self.lines.count("\n", 0, at) if at >= 0 else None)
+
+    def _weighted(self, row: int | None) -> int | None:
         return row if row is not None and self.weights[row] > 0 else None
 
     def text_vector(self, text: str) -> np.ndarray:
         """The weighted sum of the vectors of the text's words (int64)."""
         import numpy as np
 
-        rows = [row for row in map(self.row, words(text)) if row is not None]
+        rows = [row for row in map(self._weighted, map(self.rows.get, words(text))) if row is not None]
         if not rows:
             return np.zeros(self.dimensions, dtype=np.int64)
         return self.weights[rows] @ self.vectors[rows]
@@ -93,8 +109,7 @@ def _load_table() -> tuple[WordVectors | None, str | None]:
         return None, f"{TABLE_PATH} is not a word-vector table (an .npz file)"
     try:
         with np.load(TABLE_PATH) as data:
-            table_words = data["words"].tobytes().decode("utf-8").split("\n")
-            return WordVectors(table_words, data["counts"], data["vectors"]), None
+            return WordVectors(data["words"].tobytes().decode("utf-8"), data["counts"], data["vectors"]), None
     except (OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
         return None, f"cannot read the word-vector table {TABLE_PATH}: {exc}"
 

@@ -306,7 +306,8 @@ class QueryEngine:
             return {}
         strongest = max(scored.values(), default=0.0)
         carried: dict[int, list[str]] = {}
-        found: dict[int, Meaning] = meanings(query, vectors.postings)  # by position in vectors.paths
+        postings = dict(vectors.postings_of_rows(query.rows))  # the query's words in one product
+        found: dict[int, Meaning] = meanings(query, postings.__getitem__)  # by position in vectors.paths
         for position in sorted(found):
             if found[position].closeness <= RANKING.meaning_threshold:
                 continue  # `fused` would leave the score as it is

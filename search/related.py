@@ -7,7 +7,6 @@ the collection has (search/query.py); the browser export writes the same table
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -18,23 +17,44 @@ from .analysis import RELATED_WORDS, installed_table, is_stopword, stem, stem_al
 class RelatedWords:
     """Word associations derived from WordNet (search/data/related.txt), read lazily.
 
-    The file is sorted by word, so a look-up is a binary search over its lines; nothing is
-    parsed up front. `related(word)` gives the related words in the file's order: commonest
-    sense first, then synonyms, derived forms, hypernyms.
+    The file is sorted by word, so a look-up is a binary search over its text: nothing is
+    parsed up front, and a look-up compares only the lines it lands on. `related(word)` gives
+    the related words in the file's order: commonest sense first, then synonyms, derived forms,
+    hypernyms.
     """
 
     def __init__(self, path: Path = RELATED_WORDS) -> None:
         self.path = path
-        self._lines: list[str] | None = None
+        self._text: str | None = None
+
+    def _read(self) -> str:
+        if self._text is None:
+            try:
+                self._text = self.path.read_text(encoding="utf-8")
+            except OSError:
+                self._text = ""
+        return self._text
 
     def _all_lines(self) -> list[str]:
-        if self._lines is None:
-            try:
-                text = self.path.read_text(encoding="utf-8")
-            except OSError:
-                text = ""
-            self._lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-        return self._lines
+        return [line for line in self._read().splitlines() if line and not line.startswith("#")]
+
+    def _line_starting(self, key: str) -> str | None:
+        """The line that starts with `key`, found by bisecting the text between line starts:
+        every line before `low` sorts before `key`, none from `high` on does. The comments
+        (`#`) sort before every word."""
+        text = self._read()
+        low, high = 0, len(text)
+        while low < high:
+            start = max(text.rfind("\n", low, (low + high) // 2) + 1, low)  # the line holding the middle
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            if text[start:end] < key:
+                low = end + 1
+            else:
+                high = start
+        end = text.find("\n", low)
+        line = text[low : len(text) if end < 0 else end]
+        return line if line.startswith(key) else None
 
     def table(self) -> list[tuple[str, str, Candidates]]:
         """(word, its stem, its `candidates`) for every word of the file, for the browser
@@ -57,12 +77,11 @@ class RelatedWords:
 
     @lru_cache(maxsize=4096)  # noqa: B019 - one instance per process
     def related(self, word: str) -> tuple[str, ...]:
-        lines = self._all_lines()
         key = word + "\t"
-        at = bisect.bisect_left(lines, key)
-        if at == len(lines) or not lines[at].startswith(key):
+        line = self._line_starting(key)
+        if line is None:
             return ()
-        entries = lines[at][len(key) :]
+        entries = line[len(key) :]
         if entries.startswith("="):  # an inflected form listed under its base form
             return self.related(entries[1:])
         return _related_in(entries)

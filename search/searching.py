@@ -10,6 +10,7 @@ Heavy modules (Whoosh, YAML) are imported only when a function needs them, so `k
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -56,11 +57,19 @@ def open_index(settings: Settings, notify: Say, warn: Say, announce: Say | None 
 
 
 def query_engine(settings: Settings, notify: Say, warn: Say, announce: Say | None = None, progress: Progress | None = None) -> QueryEngine:
-    """A query engine over the up-to-date index (see `open_index`), with the settings' synonyms."""
+    """A query engine over the up-to-date index (see `open_index`), with the settings' synonyms.
+
+    It asks numpy's BLAS (OpenBLAS) for one thread, unless OPENBLAS_NUM_THREADS says otherwise:
+    a search multiplies a dozen word vectors by the procedures' vectors (search/meaning.py), which
+    one thread does at once, while the extra threads OpenBLAS starts when numpy is imported wait
+    for work on the other CPUs and slow the search down when those CPUs are busy. Only a numpy
+    imported after this call hears it.
+    """
     from .analysis import load_thesaurus
     from .meaning import table_problem
     from .query import QueryEngine
 
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     index = open_index(settings, notify, warn, announce, progress)
     problem = table_problem(load=False)
 

@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -68,6 +69,19 @@ def test_the_table_knows_everyday_words_and_gives_rarer_words_more_weight() -> N
     assert table is not None
     assert table.row("parcel") is not None and table.row("zzzqx") is None
     assert table.weights[table.row("parcel")] > table.weights[table.row("the")]
+
+
+def test_a_word_is_found_in_the_tables_text_without_building_its_word_index() -> None:
+    # "the" has most of the counts, so its weight is 0 and it counts as unknown.
+    table = meaning.WordVectors("the\nparcel\nrefund\nparcels", [100_000, 3, 2, 1], np.ones((4, 2), dtype=np.int8))
+    probes = ["the", "parcel", "refund", "parcels", "parce", "arcel", "", "parcel\nrefund", "zzzqx"]
+    assert [table.row(word) for word in probes] == [None, 1, 2, 3, None, None, None, None, None]
+    assert "rows" not in vars(table)  # looked up without the dict of every word
+    assert table.rows == {"the": 0, "parcel": 1, "refund": 2, "parcels": 3} and table.words == list(table.rows)
+    shipped = word_vectors()
+    for word in [*shipped.words[::97], shipped.words[-1]]:
+        row = shipped.rows[word]
+        assert shipped.row(word) == (row if shipped.weights[row] > 0 else None)
 
 
 def test_a_procedure_vector_is_a_unit_vector_in_integers() -> None:
@@ -197,6 +211,38 @@ def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
     assert results[0]["path"] == "billing/payment-plan.md"
     assert any(entry.startswith("meaning: ") for entry in results[0]["matched"])
     assert "meaning-based ranking is off" not in err
+
+
+def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_path, capsys, monkeypatch) -> None:
+    passes = []
+    postings_of_rows = ProcedureVectors.postings_of_rows
+
+    def counted(self, rows, chunk=512):
+        passes.append(list(rows))
+        return postings_of_rows(self, rows, chunk)
+
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    assert run([*base, "index"], capsys)[0] == 0
+    monkeypatch.setattr(ProcedureVectors, "postings_of_rows", counted)
+    code, out, err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["path"] == "billing/payment-plan.md"
+    assert len(passes) == 1 and len(passes[0]) > 1
+
+
+def test_a_search_asks_numpy_for_one_blas_thread_unless_the_user_chose(tmp_path, capsys, monkeypatch) -> None:
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "recorded")  # so that the test leaves the variable as it found it
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    assert run([*base, "search", "--json", "lost parcel"], capsys)[0] == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert run([*base, "search", "--json", "lost parcel"], capsys)[0] == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
 
 
 def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:

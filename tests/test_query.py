@@ -9,7 +9,7 @@ import pytest
 from search.analysis import Thesaurus, base_form, load_thesaurus, name_like, parse_synonym_lines, terms, words
 from search.index import SearchIndex
 from search.query import QueryEngine
-from search.related import related_words
+from search.related import RelatedWords, related_words
 
 from .conftest import procedure_text
 
@@ -165,6 +165,21 @@ def test_english_word_the_collection_lacks_reaches_related_collection_words(engi
     assert first(engine, "repay") == "billing/refund.md"
     # Words the procedures use are searched as typed, without related words.
     assert all(a.kind != "related" for c in known.concepts for a in c.alternatives)
+
+
+def test_a_related_word_look_up_bisects_the_file_without_splitting_it(tmp_path: Path, monkeypatch) -> None:
+    table = tmp_path / "related.txt"
+    lines = ["# a comment", "# word<TAB>groups", "abandon\td1 abandonment|h1 discard", "abandoned\t=abandon", "abc\th1 alphabet"]
+    lines += [f"word{n:03d}\th1 other{n:03d}" for n in range(200)] + ["zulu\th1 african"]
+    table.write_text("\n".join(lines), encoding="utf-8")  # no newline after the last line
+    monkeypatch.setattr(RelatedWords, "_all_lines", lambda self: pytest.fail("a look-up split the whole file"))
+    related = RelatedWords(table)
+    assert related.related("abandon") == related.related("abandoned") == ("abandonment", "discard")
+    assert related.related("abc") == ("alphabet",) and related.related("zulu") == ("african",)
+    assert all(related.related(f"word{n:03d}") == (f"other{n:03d}",) for n in range(200))
+    assert [related.related(word) for word in ("", "#", "a", "ab", "abandons", "word", "word1000", "zulus", "~")] == [()] * 9
+    shipped = related_words()
+    assert shipped.related("gizmo")[:2] == ("doodad", "doohickey") and shipped.related("repay")
 
 
 def reader_has(engine: QueryEngine, term: str) -> bool:
