@@ -139,6 +139,30 @@ def test_a_tag_subject_without_its_category_names_the_tag_in_both_engines(
     assert answers[2]["results"][0]["path"] == "orders/cancel.md"
 
 
+def test_multi_word_expansions_count_only_documents_with_every_word_in_both_engines(
+    tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
+) -> None:
+    """A synonym expansion of several words (`says delivered` -> `delivered not received`) counts
+    a document only when it has all of them, by the smallest of their impacts. The browser walks
+    the postings of the other words alongside the first word's, so the collection spreads each
+    word over its own set of documents: any two or three of them together, alone or not at all,
+    in an order the paths interleave, the first word's list longer than another's in one
+    expansion and shorter in the next."""
+    every = {"delivered": 2, "not": 3, "received": 5, "lost": 4, "package": 7, "missing": 11, "estimated": 9}
+    has = {n: {word for word, step in every.items() if n % step == 0} for n in range(60)}
+    procedures = {
+        f"orders/p{n:02d}.md": {"title": f"Order case {n}", "tags": ["Orders: Cases"], "summary": " ".join(sorted(has[n])) or "nothing"}
+        for n in range(60)
+    }
+    queries = ["never arrived", "says delivered", "lost package", "estimated delivery", "package never arrived"]
+    answers = assert_same(tmp_path, node_engine, thesaurus, write_collection(tmp_path, procedures), queries)
+    # The collection has neither `never` nor `arrived`: only the rule's expansions find documents,
+    # `lost package`, `missing` and `not delivered`.
+    expected = {n for n, words in has.items() if {"lost", "package"} <= words or "missing" in words or {"not", "delivered"} <= words}
+    assert {r["path"] for r in answers[0]["results"]} == {f"orders/p{n:02d}.md" for n in expected}
+    assert any(words & {"not", "delivered"} and n not in expected for n, words in has.items())  # some have only one of them
+
+
 def test_a_collection_without_readable_procedures_is_exported_and_answers_nothing(
     tmp_path: Path, node_engine: BrowserEngine, thesaurus: Thesaurus
 ) -> None:
