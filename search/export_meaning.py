@@ -9,7 +9,7 @@ shards` as
 
 `weight` is the word's integer weight; `squared length` the squared length of its vector (an
 integer: the browser takes its square root for the closeness's denominator); `postings` its
-meaning postings (ProcedureVectors.postings) as [docid delta, dot product, ...] in the export's
+meaning postings (ProcedureVectors.postings_of_rows) as [docid delta, dot product, ...] in the export's
 dense docids. Every word is there, those without postings too, since they count in a query's
 denominator.
 `shards` is a power of two giving about WORDS_PER_SHARD words a shard; the manifest's

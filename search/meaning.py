@@ -184,14 +184,11 @@ class ProcedureVectors:
         kept = {path: row.tolist() for path, row in zip(self.paths, self.matrix, strict=True) if path not in gone}
         return ProcedureVectors.of_paths({**kept, **added})
 
-    def postings(self, row: int) -> list[tuple[int, int]]:
-        """The meaning postings of the table's word `row`: (position in `paths`, dot product)
+    def postings_of_rows(self, rows: Sequence[int], chunk: int = 512) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+        """(row, its meaning postings) for each of the table's word `rows`, in order, computed a
+        chunk of words at a time. A word's meaning postings are (position in `paths`, dot product)
         for the procedures whose cosine with the word is at least RANKING.meaning_word_floor, the
         RANKING.meaning_postings largest products (equal ones: the first path first), in path order."""
-        return next(self.postings_of_rows([row]))[1]
-
-    def postings_of_rows(self, rows: Sequence[int], chunk: int = 512) -> Iterator[tuple[int, list[tuple[int, int]]]]:
-        """(row, its postings) for each of `rows`, in order, computed a chunk of words at a time."""
         import numpy as np
 
         table = word_vectors()

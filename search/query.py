@@ -121,10 +121,11 @@ class QueryEngine:
         key = tag_key(text.strip(":").strip()) if text.strip(": ") else ""
         if key and reader.documents_with("tagkey", key):
             parsed.tag_key = key
-        if key and ":" not in key and reader.documents_with("category", key):
-            parsed.category_key = key
-        if key and ":" not in key and reader.documents_with("subject", key):
-            parsed.subject_key = key
+        if key and ":" not in key:  # a bare category, or a tag's subject without its category
+            if reader.documents_with("category", key):
+                parsed.category_key = key
+            if reader.documents_with("subject", key):
+                parsed.subject_key = key
         parsed.concepts = self._concepts(reader, words(text)[: RANKING.query_words], name_like(text)[: RANKING.query_words], parsed)
         return parsed
 

@@ -87,7 +87,8 @@ def test_an_entry_holds_the_tables_weight_and_length_and_the_postings_kb_search_
         weight, squared, flat = merged[word]
         assert weight == int(table.weights[row])
         assert squared == int((table.vectors[row].astype(np.int64) ** 2).sum())
-        assert undelta(flat) == [(docid[vectors.paths[position]], product) for position, product in vectors.postings(row)]
+        postings = dict(vectors.postings_of_rows([row]))[row]
+        assert undelta(flat) == [(docid[vectors.paths[position]], product) for position, product in postings]
         with_postings += bool(flat)
     assert with_postings > len(sample) // 10
 

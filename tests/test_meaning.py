@@ -106,10 +106,10 @@ def test_postings_keep_the_closest_procedures_above_the_floor_in_path_order(monk
     products = [int(np.dot(table.vectors[row], v)) for v in vectors.matrix]
     floor = RANKING.meaning_word_floor * math.sqrt(int(table.squared_lengths([row])[0])) * RANKING.meaning_scale
     expected = [(i, p) for i, p in enumerate(products) if p >= floor]
-    assert vectors.postings(row) == expected and expected
+    assert dict(vectors.postings_of_rows([row]))[row] == expected and expected
     monkeypatch.setattr(meaning, "RANKING", dataclasses.replace(RANKING, meaning_postings=2))
     top_two = sorted(sorted(expected, key=lambda pair: (-pair[1], pair[0]))[:2])
-    assert vectors.postings(row) == top_two
+    assert dict(vectors.postings_of_rows([row]))[row] == top_two
     assert dict(vectors.postings_of_rows([row, table.row("password")]))[row] == top_two
 
 
@@ -119,7 +119,7 @@ def test_closeness_is_the_weighted_mean_of_the_words_cosines_with_the_procedure(
     vectors = ProcedureVectors(["a.md", "b.md"], docs, table.dimensions)
     query = meaning_query(["my", "parcel", "never", "came"], {})
     assert query is not None and query.typed == ["my", "parcel", "never", "came"]
-    found = meanings(query, vectors.postings)
+    found = meanings(query, dict(vectors.postings_of_rows(query.rows)).__getitem__)
     assert found[0].closeness > found.get(1, Meaning(-1.0, [])).closeness
     weights = [int(table.weights[r]) for r in query.rows]
     for docnum, doc in enumerate(docs):
