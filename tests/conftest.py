@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -76,6 +77,13 @@ def write_procedure(tmp_path: Path):
 
     write.root = root  # type: ignore[attr-defined]
     return write
+
+
+def ctrl_c_stops_it() -> None:
+    """`preexec_fn` of a `kb serve` a test stops with SIGINT, as a user's Ctrl-C would. A test run
+    started in the background by a shell hands its children SIGINT ignored, and a Python started
+    so never raises KeyboardInterrupt: the child gets the terminal's default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_kb(

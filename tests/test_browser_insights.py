@@ -16,7 +16,7 @@ import pytest
 
 from search.insights_store import SearchReport, read_reports
 
-from .conftest import ROOT, run_kb
+from .conftest import ROOT, ctrl_c_stops_it, run_kb
 from .test_browser import CHROMIUM, browser, page, result_titles, screenshot, serve  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -49,6 +49,7 @@ def kb_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_stops_it,
     )
     first_line = server.stderr.readline()
     port = int(first_line.split("http://127.0.0.1:")[1].split("/")[0])

@@ -22,7 +22,7 @@ from search.insights import Suggestion, build_report, md, report_markdown, wordi
 from search.insights_store import InsightsError, InsightsStore, ReportError, SearchReport, parse_report, read_reports
 from search.serve import make_server, serve_in_thread
 
-from .conftest import ROOT, run_kb
+from .conftest import ROOT, ctrl_c_stops_it, run_kb
 
 REPORT = {"query": "parcel stolen", "results": 0, "first": None, "opened": None}
 
@@ -252,6 +252,7 @@ def test_kb_serve_stores_what_it_receives_and_kb_insights_reads_it(tmp_path: Pat
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=ctrl_c_stops_it,
     )
     try:
         first_line = server.stderr.readline()
