@@ -283,10 +283,21 @@ class Meaning:
     shares: list[int]  # per MeaningQuery word: weight * dot product (0 when not in its postings)
 
     def words(self, query: MeaningQuery) -> list[str]:
-        """The query words that brought the procedure closest (at most
-        RANKING.meaning_words_shown), in query order: what a "meaning: ..." line names."""
-        best = sorted(range(len(self.shares)), key=lambda position: (-self.shares[position], position))
-        return [query.typed[position] for position in sorted(best[: RANKING.meaning_words_shown]) if self.shares[position] > 0]
+        """The query words that brought the procedure closest, in query order: what a
+        "meaning: ..." line names.
+
+        At most RANKING.meaning_words_shown words, each at most once, and only those whose share
+        is at least 1/RANKING.meaning_word_share of the largest: a common word that added little
+        ("is", "my") is not named just because the query had few words.
+        """
+        largest = max(self.shares, default=0)
+        named: dict[str, int] = {}
+        for position in sorted(range(len(self.shares)), key=lambda position: (-self.shares[position], position)):
+            share = self.shares[position]
+            if len(named) == RANKING.meaning_words_shown or share <= 0 or share * RANKING.meaning_word_share < largest:
+                break
+            named.setdefault(query.typed[position], position)
+        return sorted(named, key=named.__getitem__)
 
 
 def meanings(query: MeaningQuery, postings_of: Any) -> dict[int, Meaning]:

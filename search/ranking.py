@@ -84,6 +84,9 @@ class RankingParameters:
     meaning_admission: float = 0.15
     # The query words a "meaning: ..." line names at most.
     meaning_words_shown: int = 3
+    # ... and only the words whose share of the closeness is at least 1/meaning_word_share of the
+    # largest word's share.
+    meaning_word_share: int = 3
     # Result tiers, best first: procedures with the exact tag a query names (or the tag whose
     # subject it names), then those of the category it names, then the rest by score.
     tier_exact_tag: int = 2

@@ -106,8 +106,9 @@ def test_golden_rankings_cover_what_they_claim() -> None:
     named = [r["matched"][0].removeprefix("meaning: ").split() for r in laptop if len(r["matched"]) == 1]
     assert len(laptop) >= 2 and len(named) == len(laptop) and all(set(n) <= {"my", "laptop", "wont", "turn", "on"} for n in named)
     cash = by_query["cash back for my purchase"]["results"]
-    assert cash[0]["path"] == "billing/refund-request.md" and cash[0]["matched"][-1] == "meaning: cash back purchase"
-    assert any(r["matched"] == ["meaning: cash back purchase"] for r in cash)
+    assert cash[0]["path"] == "billing/refund-request.md" and cash[0]["matched"][-1] == "meaning: cash purchase"
+    assert any(r["matched"] == ["meaning: cash purchase"] for r in cash)
+    assert not any("on" in n for n in named)  # a common word that added little is not named
     assert by_query["refnd kitchen"]["corrections"] == {"refnd": "refund"}
     refnd = by_query["refnd kitchen"]["results"]
     assert refnd[0]["path"] == "billing/refund-request.md" and "meaning: refnd" in refnd[0]["matched"]

@@ -146,6 +146,16 @@ def test_meaning_words_name_the_closest_query_words_in_query_order() -> None:
     assert found.words(query) == ["never", "came", "today"]
 
 
+def test_meaning_words_leave_out_words_that_added_little_and_name_a_word_once() -> None:
+    query = meaning_query(["is", "it", "safe", "to", "go", "oil", "and", "oil"], {})
+    assert query is not None and query.typed == ["is", "it", "safe", "to", "go", "oil", "and", "oil"]
+    # "safe" brought most; "go" a third of it or more; "is" and "it" less than that.
+    assert Meaning(0.5, [5, 9, 90, 0, 30, 0, 0, 0]).words(query) == ["safe", "go"]
+    # A word typed twice is named once, and does not take the place of another.
+    assert Meaning(0.5, [0, 0, 40, 0, 35, 60, 0, 60]).words(query) == ["safe", "go", "oil"]
+    assert Meaning(0.5, [0] * 8).words(query) == []
+
+
 def test_fusion_leaves_a_fully_covered_query_and_weak_meanings_alone() -> None:
     assert fused(3.0, 0.9, 5.0, 0.0) == 3.0
     assert fused(3.0, RANKING.meaning_threshold, 5.0, 1.0) == 3.0

@@ -12,6 +12,7 @@ rankings, the meaning signal must have changed many of them: they are compared w
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import pytest
 
 import search.query
 from search.analysis import Thesaurus
+from search.meaning import Meaning, meaning_query
+from search.ranking import RANKING
 
-from .conftest import DEV_SET, SERVICE_DESK_SET
+from .conftest import DEV_SET, ROOT, SERVICE_DESK_SET
 from .parity import NODE, BrowserEngine, build, differences, python_answers
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is needed to run the browser engine outside a browser")
@@ -70,3 +73,20 @@ def test_dev_questions_rank_identically_with_meaning(
 ) -> None:
     changed, _ = compare(DEV_SET, tmp_path, node_engine, thesaurus, monkeypatch)
     assert changed >= 1
+
+
+def test_both_engines_name_the_same_meaning_words() -> None:
+    """Meaning.words and kb-meaning.js's meaningWords on the same shares: the strongest words in
+    query order, words that added little left out, a word typed twice named once."""
+    typed = ["is", "it", "safe", "to", "go", "oil", "and", "oil"]
+    query = meaning_query(typed, {})
+    assert query is not None and query.typed == typed
+    cases = [[5, 9, 90, 0, 30, 0, 0, 0], [0, 0, 40, 0, 35, 60, 0, 60], [0] * 8, [1, 1, 1, 1, 1, 1, 1, 1], [7, 0, 0, 0, 0, 0, 0, 21]]
+    script = (
+        f"const m = require({json.dumps(str(ROOT / 'plugins/kb/assets/kb-meaning.js'))});"
+        f"const ranking = {json.dumps(RANKING.as_json())}; const query = {{typed: {json.dumps(typed)}}};"
+        f"console.log(JSON.stringify({json.dumps(cases)}.map(s => m.meaningWords({{shares: s}}, query, ranking))));"
+    )
+    got = json.loads(subprocess.run([NODE, "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert got == [Meaning(0.5, shares).words(query) for shares in cases]
+    assert got[:3] == [["safe", "go"], ["safe", "go", "oil"], []]

@@ -62,16 +62,22 @@
     return found;
   }
 
-  // search/meaning.py's Meaning.words: the query words that brought the document closest (at most
-  // ranking.meaning_words_shown), in query order: what a "meaning: ..." line names.
+  // search/meaning.py's Meaning.words: the query words that brought the document closest, in
+  // query order: at most ranking.meaning_words_shown, each once, and only those whose share is at
+  // least 1/ranking.meaning_word_share of the largest. What a "meaning: ..." line names.
   function meaningWords(meaning, query, ranking) {
-    var shares = meaning.shares;
+    var shares = meaning.shares, largest = 0;
+    for (var i = 0; i < shares.length; i++) if (shares[i] > largest) largest = shares[i];
     var best = shares.map(function (_, position) { return position; }).sort(function (a, b) {
       return shares[b] - shares[a] || a - b;
     });
-    return best.slice(0, ranking.meaning_words_shown).sort(function (a, b) { return a - b; })
-      .filter(function (position) { return shares[position] > 0; })
-      .map(function (position) { return query.typed[position]; });
+    var named = new Map();
+    for (var k = 0; k < best.length; k++) {
+      var share = shares[best[k]];
+      if (named.size === ranking.meaning_words_shown || share <= 0 || share * ranking.meaning_word_share < largest) break;
+      if (!named.has(query.typed[best[k]])) named.set(query.typed[best[k]], best[k]);
+    }
+    return Array.from(named.keys()).sort(function (a, b) { return named.get(a) - named.get(b); });
   }
 
   // search/meaning.py's fused, the same expression in the same order.
