@@ -19,10 +19,12 @@ import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from safetensors.numpy import load as load_safetensors
-from tokenizers import Tokenizer
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHTS_FILE = "model.safetensors"
@@ -207,6 +209,10 @@ def load_model(model_zip: Path) -> tuple[MiniLM, str]:
     Raises ModelMismatch when the weights' sha256 is not MODEL_SHA256 or the configs describe a
     different architecture or pooling.
     """
+    # Imported here: the table stage of build_word_vectors.py needs this module's hash, not the model.
+    from safetensors.numpy import load as load_safetensors
+    from tokenizers import Tokenizer
+
     if not model_zip.is_file():
         raise ModelMismatch(f"{model_zip} does not exist")
     with zipfile.ZipFile(model_zip) as archive:
