@@ -464,8 +464,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    if getattr(args, "limit", 1) < 1:
-        parser.error("--limit must be at least 1")
     try:
         return COMMANDS[args.command](args, _command_settings(args))
     except UserError as exc:

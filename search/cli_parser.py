@@ -11,6 +11,17 @@ import argparse
 PROG = "kb"
 
 
+def at_least_one(text: str) -> int:
+    """argparse type of a count: a whole number of 1 or more, else the command's usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -42,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("query", nargs="+", help="words, a tag such as 'Complaint: Late Shipment', or '-' for batch mode")
     search.add_argument("--tag", help="only procedures with this tag (or category)")
-    search.add_argument("--limit", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--limit", type=at_least_one, default=10, help="number of results (default 10)")
     search.add_argument("--json", action="store_true", help="print results as JSON")
 
     show = commands.add_parser("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")

@@ -278,11 +278,13 @@ def test_no_arguments_prints_help(tmp_path: Path) -> None:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize("limit", ["0", "-1"])
-def test_limit_below_one_is_a_usage_error(kb, limit: str) -> None:
+@pytest.mark.parametrize(
+    ("limit", "problem"), [("0", "must be at least 1, not 0"), ("-1", "must be at least 1, not -1"), ("ten", "not a whole number: 'ten'")]
+)
+def test_limit_below_one_is_a_usage_error_of_kb_search(kb, limit: str, problem: str) -> None:
     result = kb("search", "--limit", limit, "late")
     assert result.returncode == 2
-    assert "usage:" in result.stderr and "--limit must be at least 1" in result.stderr
+    assert result.stderr.startswith("usage: kb search") and f"kb search: error: argument --limit: {problem}" in result.stderr
     assert result.stdout == ""
 
 
