@@ -290,9 +290,10 @@ class Meaning:
         is at least 1/RANKING.meaning_word_share of the largest: a common word that added little
         ("is", "my") is not named just because the query had few words.
         """
-        largest = max(self.shares, default=0)
+        best = sorted(range(len(self.shares)), key=lambda position: (-self.shares[position], position))
+        largest = self.shares[best[0]] if best else 0
         named: dict[str, int] = {}
-        for position in sorted(range(len(self.shares)), key=lambda position: (-self.shares[position], position)):
+        for position in best:
             share = self.shares[position]
             if len(named) == RANKING.meaning_words_shown or share <= 0 or share * RANKING.meaning_word_share < largest:
                 break

@@ -66,11 +66,11 @@
   // query order: at most ranking.meaning_words_shown, each once, and only those whose share is at
   // least 1/ranking.meaning_word_share of the largest. What a "meaning: ..." line names.
   function meaningWords(meaning, query, ranking) {
-    var shares = meaning.shares, largest = 0;
-    for (var i = 0; i < shares.length; i++) if (shares[i] > largest) largest = shares[i];
+    var shares = meaning.shares;
     var best = shares.map(function (_, position) { return position; }).sort(function (a, b) {
       return shares[b] - shares[a] || a - b;
     });
+    var largest = best.length ? shares[best[0]] : 0;
     var named = new Map();
     for (var k = 0; k < best.length; k++) {
       var share = shares[best[k]];
