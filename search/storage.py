@@ -130,6 +130,8 @@ def claim_folder(folder: Path, kind: FolderKind) -> None:
                     f"(such as '{entry}'); give an empty or new folder"
                 )
             entries.append(entry)
+        if kind.marker in entries:  # another process claimed it after the check above
+            return
         if entries and not any(kind.sign_of_old_folder.fullmatch(entry) for entry in entries):
             raise FolderRefused(f"refusing to use '{folder}' as the {kind.description}: it has no {kind.marker} marker")
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from search import cli
+from search import cli, storage
 from search.export import refresh_and_export
 from search.index import SearchIndex
 from search.query import QueryEngine
@@ -99,6 +99,27 @@ def test_a_missing_or_empty_folder_becomes_the_index(tmp_path: Path, state: str)
     SearchIndex(procedures, folder).refresh()
     assert (folder / INDEX_MARKER).is_file()
     assert [r.path for r in QueryEngine(SearchIndex(procedures, folder), _thesaurus()).search("refund").results] == ["area/p0.md"]
+
+
+def test_a_folder_another_process_claims_meanwhile_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `kb` commands started together on a new index folder: the second one's first look finds
+    no marker, and by the time it lists the folder the first has written the marker and its lock."""
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    listed = storage._entries
+
+    def claimed_meanwhile(where: Path) -> Iterator[str]:
+        (where / INDEX_MARKER).write_text("service-kb index folder\n", encoding="utf-8")
+        (where / "kb.lock").write_text("", encoding="utf-8")
+        return listed(where)
+
+    monkeypatch.setattr(storage, "_entries", claimed_meanwhile)
+    storage.claim_folder(folder, storage.INDEX_FOLDER)
+    assert sorted(p.name for p in folder.iterdir()) == [INDEX_MARKER, "kb.lock"]
+    (folder / INDEX_MARKER).unlink()  # the same files without the marker are still refused
+    monkeypatch.setattr(storage, "_entries", listed)
+    with pytest.raises(FolderRefused, match=r"no \.service-kb-index marker"):
+        storage.claim_folder(folder, storage.INDEX_FOLDER)
 
 
 def test_a_rebuild_deletes_only_the_engines_own_files(tmp_path: Path) -> None:
