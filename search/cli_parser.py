@@ -22,6 +22,31 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def add_knowledge_base_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """The options that say which knowledge base a command works on. `kb` takes them before the
+    command; each command takes them after its name too, with `default` argparse.SUPPRESS there so
+    that a value given before the command is kept when none is given after it."""
+    group = parser.add_argument_group("knowledge base options")
+    group.add_argument(
+        "--procedures",
+        metavar="DIR",
+        default=default,
+        help="folder of procedure files (default: docs_dir of ./mkdocs.yml, else ./procedures)",
+    )
+    group.add_argument(
+        "--index-dir", metavar="DIR", default=default, help="where the index is kept (default: a cache folder; env KB_INDEX_DIR)"
+    )
+    group.add_argument(
+        "--synonyms", metavar="FILE", default=default, help="extra synonyms file (default: ./synonyms.txt if present; env KB_SYNONYMS)"
+    )
+    group.add_argument(
+        "--tags-file",
+        metavar="FILE",
+        default=default,
+        help="the tag vocabulary (default: tags_file of the kb plugin in ./mkdocs.yml, else ./tags.yml if present)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -34,19 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--procedures", metavar="DIR", help="folder of procedure files (default: docs_dir of ./mkdocs.yml, else ./procedures)"
-    )
-    parser.add_argument("--index-dir", metavar="DIR", help="where the index is kept (default: a cache folder; env KB_INDEX_DIR)")
-    parser.add_argument("--synonyms", metavar="FILE", help="extra synonyms file (default: ./synonyms.txt if present; env KB_SYNONYMS)")
-    parser.add_argument(
-        "--tags-file",
-        metavar="FILE",
-        help="the tag vocabulary (default: tags_file of the kb plugin in ./mkdocs.yml, else ./tags.yml if present)",
-    )
+    add_knowledge_base_options(parser, default=None)
+    shared = argparse.ArgumentParser(add_help=False)
+    add_knowledge_base_options(shared, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    search = commands.add_parser(
+    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
+        """A command, which also takes the knowledge-base options after its name (`kb search --procedures DIR late`)."""
+        return commands.add_parser(name, parents=[shared], **kwargs)
+
+    search = command(
         "search",
         help="search procedures",
         description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.",
@@ -56,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=at_least_one, default=10, help="number of results (default 10)")
     search.add_argument("--json", action="store_true", help="print results as JSON")
 
-    show = commands.add_parser("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
+    show = command("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
     show.add_argument("path", help="e.g. complaints/late-shipment.md")
     show.add_argument(
         "--format",
@@ -66,10 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         "markdown: Markdown with the title and facts on top, for tickets",
     )
 
-    tags = commands.add_parser("tags", help="list tags by category with counts")
+    tags = command("tags", help="list tags by category with counts")
     tags.add_argument("--json", action="store_true", help="print the tag tree as JSON")
 
-    check = commands.add_parser(
+    check = command(
         "check",
         help="validate every procedure file",
         description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.",
@@ -78,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--format", choices=("text", "github", "json"), default="text", help="output format (github: workflow annotations)")
 
-    new = commands.add_parser(
+    new = command(
         "new",
         help="write a new procedure from the template",
         description=(
@@ -93,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--owner", help="the team that keeps it correct (default: the usual owner of the category)")
     new.set_defaults(subparser=new)
 
-    importing = commands.add_parser(
+    importing = command(
         "import",
         help="write procedures from Excel, CSV or Word files",
         description=(
@@ -118,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     importing.set_defaults(subparser=importing)
 
-    review = commands.add_parser(
+    review = command(
         "review",
         help="list procedures due for review, by owner",
         description="Procedures never reviewed, or reviewed longer ago than their review interval, grouped by owner.",
@@ -127,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--owner", help="only this owner's procedures")
     review.add_argument("--json", action="store_true", help="print the list as JSON")
 
-    evaluate = commands.add_parser(
+    evaluate = command(
         "eval",
         help="score judged search queries",
         description=(
@@ -142,12 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    index = commands.add_parser(
+    index = command(
         "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."
     )
     index.add_argument("--full", action="store_true", help="rebuild from scratch")
 
-    serve = commands.add_parser(
+    serve = command(
         "serve",
         help="serve the built site and collect its search reports",
         description=(
@@ -160,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
     serve.add_argument("--db", metavar="FILE", help="the insights database (default: insights.sqlite3 beside the site folder)")
 
-    insights = commands.add_parser(
+    insights = command(
         "insights",
         help="report what reps searched: misses, frequent searches, results not opened",
         description=(

@@ -270,6 +270,23 @@ def test_missing_docs_dir_of_mkdocs_yml(tmp_path: Path) -> None:
 
 
 # ---- usage -----------------------------------------------------------------------------------
+def test_knowledge_base_options_also_after_the_command(kb, tmp_path: Path) -> None:
+    """`kb search --procedures DIR ...` searches DIR, as `kb --procedures DIR search ...` does, and a
+    value given after the command wins over one given before it."""
+    after = run_kb("search", "--procedures", str(kb.root), "--index-dir", str(tmp_path / "index"), "--json", "password", "reset")
+    before = kb("search", "--json", "password", "reset")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["results"] == json.loads(before.stdout)["results"] != []
+    overridden = run_kb("--procedures", "nowhere", "check", "--procedures", str(kb.root), cwd=tmp_path)
+    assert overridden.returncode == 0, overridden.stderr
+
+
+def test_command_help_lists_the_knowledge_base_options(tmp_path: Path) -> None:
+    result = run_kb("search", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "knowledge base options:" in result.stdout and "--procedures DIR" in result.stdout
+
+
 def test_no_arguments_prints_help(tmp_path: Path) -> None:
     result = run_kb(cwd=tmp_path)
     no_traceback(result)
