@@ -60,15 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_knowledge_base_options(parser, default=None)
-    shared = argparse.ArgumentParser(add_help=False)
-    add_knowledge_base_options(shared, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
-        """A command, which also takes the knowledge-base options after its name (`kb search --procedures DIR late`)."""
-        return commands.add_parser(name, parents=[shared], **kwargs)
-
-    search = command(
+    search = commands.add_parser(
         "search",
         help="search procedures",
         description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.",
@@ -78,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=at_least_one, default=10, help="number of results (default 10)")
     search.add_argument("--json", action="store_true", help="print results as JSON")
 
-    show = command("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
+    show = commands.add_parser("show", help="print one procedure", description="Print one procedure, by its path in the procedures folder.")
     show.add_argument("path", help="e.g. complaints/late-shipment.md")
     show.add_argument(
         "--format",
@@ -88,10 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         "markdown: Markdown with the title and facts on top, for tickets",
     )
 
-    tags = command("tags", help="list tags by category with counts")
+    tags = commands.add_parser("tags", help="list tags by category with counts")
     tags.add_argument("--json", action="store_true", help="print the tag tree as JSON")
 
-    check = command(
+    check = commands.add_parser(
         "check",
         help="validate every procedure file",
         description="Report every problem as path:line: severity: message. Exit status 1 when there are errors.",
@@ -100,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="warnings fail too")
     check.add_argument("--format", choices=("text", "github", "json"), default="text", help="output format (github: workflow annotations)")
 
-    new = command(
+    new = commands.add_parser(
         "new",
         help="write a new procedure from the template",
         description=(
@@ -115,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--owner", help="the team that keeps it correct (default: the usual owner of the category)")
     new.set_defaults(subparser=new)
 
-    importing = command(
+    importing = commands.add_parser(
         "import",
         help="write procedures from Excel, CSV or Word files",
         description=(
@@ -140,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     importing.set_defaults(subparser=importing)
 
-    review = command(
+    review = commands.add_parser(
         "review",
         help="list procedures due for review, by owner",
         description="Procedures never reviewed, or reviewed longer ago than their review interval, grouped by owner.",
@@ -149,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--owner", help="only this owner's procedures")
     review.add_argument("--json", action="store_true", help="print the list as JSON")
 
-    evaluate = command(
+    evaluate = commands.add_parser(
         "eval",
         help="score judged search queries",
         description=(
@@ -164,12 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
 
-    index = command(
+    index = commands.add_parser(
         "index", help="build or update the search index", description="Re-index changed, added and deleted files (all files with --full)."
     )
     index.add_argument("--full", action="store_true", help="rebuild from scratch")
 
-    serve = command(
+    serve = commands.add_parser(
         "serve",
         help="serve the built site and collect its search reports",
         description=(
@@ -182,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
     serve.add_argument("--db", metavar="FILE", help="the insights database (default: insights.sqlite3 beside the site folder)")
 
-    insights = command(
+    insights = commands.add_parser(
         "insights",
         help="report what reps searched: misses, frequent searches, results not opened",
         description=(
@@ -196,4 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     insights.add_argument("--db", metavar="FILE", help="the database kb serve writes (default: insights.sqlite3 beside the site folder)")
     insights.add_argument("--since", metavar="DATE", help="only searches from this date (YYYY-MM-DD, UTC) or time on")
     insights.add_argument("--json", action="store_true", help="print the report as JSON")
+    # Every command also takes them after its name (`kb search --procedures DIR late`), after its own.
+    for command in commands.choices.values():
+        add_knowledge_base_options(command, default=argparse.SUPPRESS)
     return parser
