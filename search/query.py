@@ -307,7 +307,8 @@ class QueryEngine:
             return {}
         strongest = max(scored.values(), default=0.0)
         carried: dict[int, list[str]] = {}
-        postings = dict(vectors.postings_of_rows(query.rows))  # the query's words in one product
+        # The query's words in one product, a word typed twice once.
+        postings = dict(vectors.postings_of_rows(list(dict.fromkeys(query.rows))))
         found: dict[int, Meaning] = meanings(query, postings.__getitem__)  # by position in vectors.paths
         for position in sorted(found):
             if found[position].closeness <= RANKING.meaning_threshold:

@@ -242,6 +242,27 @@ def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_p
     assert len(passes) == 1 and len(passes[0]) > 1
 
 
+def test_a_word_typed_twice_has_its_products_taken_once(tmp_path, capsys, monkeypatch) -> None:
+    passes = []
+    postings_of_rows = ProcedureVectors.postings_of_rows
+
+    def counted(self, rows, chunk=512):
+        passes.append(list(rows))
+        return postings_of_rows(self, rows, chunk)
+
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    assert run([*base, "index"], capsys)[0] == 0
+    once = json.loads(run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)[1])["results"]
+    monkeypatch.setattr(ProcedureVectors, "postings_of_rows", counted)
+    code, out, err = run([*base, "search", "--json", "she wants to settle settle it in chunks each month"], capsys)
+    assert code == 0, err
+    twice = json.loads(out)["results"]
+    assert len(passes) == 1 and len(passes[0]) == len(set(passes[0]))
+    assert twice[0]["path"] == once[0]["path"] == "billing/payment-plan.md"
+
+
 def test_a_search_asks_numpy_for_one_blas_thread_unless_the_user_chose(tmp_path, capsys, monkeypatch) -> None:
     root = tmp_path / "kb"
     write_procedures(root)
