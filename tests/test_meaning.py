@@ -223,19 +223,31 @@ def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
     assert "meaning-based ranking is off" not in err
 
 
-def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_path, capsys, monkeypatch) -> None:
-    passes = []
+def indexed(tmp_path, capsys) -> list[str]:
+    """Writes the procedures and builds their index; returns the options that point kb at them."""
+    root = tmp_path / "kb"
+    write_procedures(root)
+    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    assert run([*base, "index"], capsys)[0] == 0
+    return base
+
+
+def record_postings_passes(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """From now on, the rows of each ProcedureVectors.postings_of_rows call, a list per call."""
+    passes: list[list[int]] = []
     postings_of_rows = ProcedureVectors.postings_of_rows
 
     def counted(self, rows, chunk=512):
         passes.append(list(rows))
         return postings_of_rows(self, rows, chunk)
 
-    root = tmp_path / "kb"
-    write_procedures(root)
-    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
-    assert run([*base, "index"], capsys)[0] == 0
     monkeypatch.setattr(ProcedureVectors, "postings_of_rows", counted)
+    return passes
+
+
+def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_path, capsys, monkeypatch) -> None:
+    base = indexed(tmp_path, capsys)
+    passes = record_postings_passes(monkeypatch)
     code, out, err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
     assert code == 0, err
     assert json.loads(out)["results"][0]["path"] == "billing/payment-plan.md"
@@ -243,19 +255,9 @@ def test_a_search_takes_its_words_products_with_the_procedures_in_one_pass(tmp_p
 
 
 def test_a_word_typed_twice_has_its_products_taken_once(tmp_path, capsys, monkeypatch) -> None:
-    passes = []
-    postings_of_rows = ProcedureVectors.postings_of_rows
-
-    def counted(self, rows, chunk=512):
-        passes.append(list(rows))
-        return postings_of_rows(self, rows, chunk)
-
-    root = tmp_path / "kb"
-    write_procedures(root)
-    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
-    assert run([*base, "index"], capsys)[0] == 0
+    base = indexed(tmp_path, capsys)
     once = json.loads(run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)[1])["results"]
-    monkeypatch.setattr(ProcedureVectors, "postings_of_rows", counted)
+    passes = record_postings_passes(monkeypatch)
     code, out, err = run([*base, "search", "--json", "she wants to settle settle it in chunks each month"], capsys)
     assert code == 0, err
     twice = json.loads(out)["results"]
