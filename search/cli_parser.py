@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Search procedures. Use '-' to read one query per line from stdin and write JSON lines.",
     )
     search.add_argument("query", nargs="+", help="words, a tag such as 'Complaint: Late Shipment', or '-' for batch mode")
-    search.add_argument("--tag", help="only procedures with this tag (or category)")
+    # `--tags` is the plural a rep types for `--tag`; without it argparse would read it as an
+    # abbreviation of `--tags-file`.
+    search.add_argument("--tag", "--tags", metavar="TAG", help="only procedures with this tag (or category)")
     search.add_argument("--limit", type=at_least_one, default=10, help="number of results (default 10)")
     search.add_argument("--json", action="store_true", help="print results as JSON")
 
@@ -129,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("--area", help="the sub-folder for every imported procedure (default: the area column, else the sheet's name)")
     importing.add_argument("--owner", help="the owner of procedures whose row names none (default: the usual owner of the category)")
     importing.add_argument(
-        "--tag", action="append", default=[], metavar="TAG", help="the tag of procedures whose row names none (repeatable)"
+        "--tag",
+        "--tags",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="the tag of procedures whose row names none (repeatable)",
     )
     importing.add_argument("--dry-run", action="store_true", help="show what would be written, write nothing")
     importing.set_defaults(subparser=importing)

@@ -281,6 +281,14 @@ def test_knowledge_base_options_also_after_the_command(kb, tmp_path: Path) -> No
     assert overridden.returncode == 0, overridden.stderr
 
 
+def test_tags_is_the_tag_filter_not_the_tag_vocabulary(kb) -> None:
+    """`--tags` is a prefix of `--tags-file`; a rep who types it means the tag filter `--tag`."""
+    plural = kb("search", "--json", "--tags", "Billing", "late")
+    singular = kb("search", "--json", "--tag", "Billing", "late")
+    assert plural.returncode == 0, plural.stderr
+    assert json.loads(plural.stdout)["results"] == json.loads(singular.stdout)["results"] != []
+
+
 def test_command_help_lists_the_knowledge_base_options(tmp_path: Path) -> None:
     result = run_kb("search", "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
