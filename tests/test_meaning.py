@@ -205,6 +205,14 @@ def test_an_update_replaces_only_the_changed_procedures_vectors_and_equals_a_reb
     assert updated.matrix.tolist() == rebuilt.procedure_vectors().matrix.tolist()
 
 
+def knowledge_base(tmp_path) -> list[str]:
+    """Writes the procedures under tmp_path; returns the options that point kb at them and at an
+    index folder beside them (not built yet)."""
+    root = tmp_path / "kb"
+    write_procedures(root)
+    return ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+
+
 def run(argv, capsys) -> tuple[int, str, str]:
     code = kb_main(argv)
     captured = capsys.readouterr()
@@ -212,9 +220,7 @@ def run(argv, capsys) -> tuple[int, str, str]:
 
 
 def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
-    root = tmp_path / "kb"
-    write_procedures(root)
-    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    base = knowledge_base(tmp_path)
     code, out, err = run([*base, "search", "--json", "she wants to settle it in chunks each month"], capsys)
     assert code == 0, err
     results = json.loads(out)["results"]
@@ -225,9 +231,7 @@ def test_search_says_when_meaning_carried_a_result(tmp_path, capsys) -> None:
 
 def indexed(tmp_path, capsys) -> list[str]:
     """Writes the procedures and builds their index; returns the options that point kb at them."""
-    root = tmp_path / "kb"
-    write_procedures(root)
-    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    base = knowledge_base(tmp_path)
     assert run([*base, "index"], capsys)[0] == 0
     return base
 
@@ -266,9 +270,7 @@ def test_a_word_typed_twice_has_its_products_taken_once(tmp_path, capsys, monkey
 
 
 def test_a_search_asks_numpy_for_one_blas_thread_unless_the_user_chose(tmp_path, capsys, monkeypatch) -> None:
-    root = tmp_path / "kb"
-    write_procedures(root)
-    base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+    base = knowledge_base(tmp_path)
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "recorded")  # so that the test leaves the variable as it found it
     monkeypatch.delenv("OPENBLAS_NUM_THREADS")
     assert run([*base, "search", "--json", "lost parcel"], capsys)[0] == 0
@@ -282,9 +284,7 @@ def test_without_the_table_search_is_lexical_and_says_so_once(tmp_path, capsys, 
     monkeypatch.setattr(meaning, "TABLE_PATH", tmp_path / "missing.npz")
     meaning._load_table.cache_clear()
     try:
-        root = tmp_path / "kb"
-        write_procedures(root)
-        base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+        base = knowledge_base(tmp_path)
         code, out, err = run([*base, "search", "--json", "lost parcel"], capsys)
         assert code == 0, err
         assert json.loads(out)["results"][0]["path"] == "shipping/lost-parcel.md"
@@ -302,9 +302,7 @@ def test_an_unreadable_table_is_reported_once_when_a_query_first_needs_meaning(t
     monkeypatch.setattr(meaning, "TABLE_PATH", broken)
     meaning._load_table.cache_clear()
     try:
-        root = tmp_path / "kb"
-        write_procedures(root)
-        base = ["--procedures", str(root), "--index-dir", str(tmp_path / "index")]
+        base = knowledge_base(tmp_path)
         queries = b"lost parcel\nshe wants to settle it in chunks each month\nzebra giraffe\n"
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(queries)))
         code, out, err = run([*base, "search", "-"], capsys)
